@@ -1,0 +1,1 @@
+"""Policies: CNN/GRU feature extractors, SB3 algorithms and heuristic baselines."""

@@ -1,0 +1,1 @@
+"""The Gymnasium CRM environment."""

@@ -1,0 +1,1 @@
+"""Runs: configs, the ``crmgym`` command line, evaluation, reports and benchmarks."""
