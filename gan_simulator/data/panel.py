@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -186,7 +187,7 @@ class CustomerPanel:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
             meta = json.loads(str(arrays.pop("meta")))
-        except (OSError, ValueError, KeyError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise DataError(
                 f"{path}: not a readable crmgym panel ({type(exc).__name__}); the file may be "
                 "truncated or from another program — rebuild it from the transaction log"
@@ -212,23 +213,34 @@ class CustomerPanel:
 
 
 def _period_index(
-    ts: np.ndarray, freq: str, origin: pd.Timestamp, end: pd.Timestamp | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Period index of each timestamp and the start dates of all periods."""
-    days = ts.astype("datetime64[D]")
+    days: np.ndarray, freq: str, origin: pd.Timestamp, end: pd.Timestamp | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Period index and day-within-period of each day, and the start dates of all periods."""
     origin_d = np.datetime64(origin.normalize().date(), "D")
     last = days.max() if end is None else max(days.max(), np.datetime64(end.date(), "D"))
+    offset = (days - origin_d).astype(np.int64)
     if freq == "W":
-        period = ((days - origin_d).astype(np.int64)) // 7
+        period, day_in_period = np.divmod(offset, 7)
         n_periods = int((last - origin_d).astype(np.int64) // 7) + 1
         starts = origin_d + 7 * np.arange(n_periods)
     else:
         months = days.astype("datetime64[M]")
         origin_m = origin_d.astype("datetime64[M]")
         period = (months - origin_m).astype(np.int64)
+        day_in_period = (days - months.astype("datetime64[D]")).astype(np.int64)
         n_periods = int((last.astype("datetime64[M]") - origin_m).astype(np.int64)) + 1
         starts = (origin_m + np.arange(n_periods)).astype("datetime64[D]")
-    return period, starts
+    return period, day_in_period, starts
+
+
+def _factorize_sorted(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and sorted unique values (hash first, then sort only the uniques)."""
+    codes, uniques = pd.factorize(ids, sort=False)
+    uniques = np.asarray(uniques).astype(str)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[codes], uniques[order]
 
 
 def build_panel(
@@ -262,46 +274,49 @@ def build_panel(
     catalog = catalog or ActionCatalog.default()
     amount_all = df["amount"].to_numpy(dtype=np.float64)
     is_purchase = ~np.isnan(amount_all)
-    ts = df["timestamp"].to_numpy().astype("datetime64[ns]")
+    all_purchases = bool(is_purchase.all())
     if not is_purchase.any():
         raise DataError("the log has no purchase rows; a panel needs at least one transaction")
+    days_all = df["timestamp"].to_numpy().astype("datetime64[D]")
 
-    codes_all, ids = pd.factorize(df["customer_id"].to_numpy(), sort=True)
-    first_ts = ts[is_purchase].min()
-    origin_ts = pd.Timestamp(first_ts) if origin is None else pd.Timestamp(origin)
+    codes_all, ids = _factorize_sorted(df["customer_id"])
+    first_day = days_all[is_purchase].min()
+    origin_ts = pd.Timestamp(first_day) if origin is None else pd.Timestamp(origin)
     end_ts = None if end is None else pd.Timestamp(end)
-    if ts.min() < np.datetime64(origin_ts.normalize().to_datetime64()):
+    if days_all.min() < np.datetime64(origin_ts.date(), "D"):
         raise DataError(
             f"transactions before the panel origin {origin_ts.date()}; choose an earlier origin"
         )
-    period_all, starts = _period_index(ts, freq, origin_ts, end_ts)
+    period_all, day_all, starts = _period_index(days_all, freq, origin_ts, end_ts)
     n_cust, n_per = len(ids), len(starts)
 
-    # Purchase rows -> per-cell counts and sums.
-    code = codes_all[is_purchase].astype(np.int64)
-    period = period_all[is_purchase]
-    cell = code * n_per + period
-    size = n_cust * n_per
-    transactions = np.bincount(cell, minlength=size)
-    spend = np.bincount(cell, weights=amount_all[is_purchase], minlength=size)
-    day = ts[is_purchase].astype("datetime64[D]").astype(np.int64)
-    day_key = code * (day.max() - day.min() + 1) + (day - day.min())
-    first_of_day = np.ones(len(day_key), dtype=bool)
-    order = np.argsort(day_key, kind="stable")
-    first_of_day[order[1:]] = day_key[order[1:]] != day_key[order[:-1]]
-    purchase_days = np.bincount(cell[first_of_day], minlength=size)
+    # Purchase rows -> per-cell counts and sums over flat cell indices.
+    def purchases(a: np.ndarray) -> np.ndarray:
+        return a if all_purchases else a[is_purchase]
 
-    features = {
-        "purchased": (transactions > 0).astype(np.float32),
-        "transactions": transactions.astype(np.float32),
-        "purchase_days": purchase_days.astype(np.float32),
-        "spend": spend.astype(np.float32),
-    }
+    cell = purchases(codes_all).astype(np.int64) * n_per + purchases(period_all)
+    size = n_cust * n_per
+    # Distinct purchase days: one bit per day of the period, OR-ed per cell, then counted.
+    day_bits = np.zeros(size, dtype=np.uint32)
+    np.bitwise_or.at(day_bits, cell, np.left_shift(np.uint32(1), purchases(day_all).astype(np.uint32)))
+
+    names = ["purchased", "transactions", "purchase_days", "spend"]
     if "quantity" in df.columns:
-        qty = df["quantity"].to_numpy(dtype=np.float64)[is_purchase]
-        features["quantity"] = np.bincount(cell, weights=qty, minlength=size).astype(np.float32)
-    names = tuple(features)
-    behaviour = np.stack([features[n].reshape(n_cust, n_per) for n in names], axis=2)
+        names.append("quantity")
+    behaviour = np.empty((n_cust, n_per, len(names)), dtype=np.float32)
+    transactions = np.bincount(cell, minlength=size).reshape(n_cust, n_per)
+    behaviour[:, :, 0] = transactions > 0
+    behaviour[:, :, 1] = transactions
+    del transactions
+    behaviour[:, :, 2] = np.bitwise_count(day_bits).reshape(n_cust, n_per)
+    del day_bits
+    behaviour[:, :, 3] = np.bincount(cell, weights=purchases(amount_all), minlength=size).reshape(
+        n_cust, n_per
+    )
+    if "quantity" in df.columns:
+        qty = purchases(df["quantity"].to_numpy(dtype=np.float64))
+        behaviour[:, :, 4] = np.bincount(cell, weights=qty, minlength=size).reshape(n_cust, n_per)
+    names = tuple(names)
 
     bought = behaviour[:, :, 0] > 0
     has_purchase = bought.any(axis=1)

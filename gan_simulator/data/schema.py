@@ -277,6 +277,7 @@ def read_transactions(
     >>> list(df.columns), len(df)
     (['customer_id', 'timestamp', 'amount'], 2)
     """
+    column_map = parse_column_map(column_map)
     raw = read_table(path, sep=sep)
     frame, report = validate_transactions(
         raw, str(path), column_map, date_format, catalog=catalog, negative=negative
