@@ -1,0 +1,272 @@
+"""What the agent sees: the observation layout and the buffers behind it, as plain functions.
+
+The observation is a ``Dict`` of two float32 boxes:
+
+* ``history`` ``[W, F_h]``: the last ``W`` weeks, oldest first; per week ``purchased``
+  (0/1), ``transactions`` (count), ``log_spend`` (``log1p`` of list-price dollars), one column
+  ``action_<name>`` per catalogue action (one-hot of the action taken that week; all zero for
+  weeks before the episode, whose actions are unknown) and ``valid`` (1 when the week existed
+  for the customer, 0 for padding before their first week).
+* ``profile`` ``[P]``: the simulator's static attributes as ``static_<name>`` (scaled by
+  ``sign(x) * log1p(|x|)``), then ``recency_weeks`` (weeks since the last purchase week; 0 =
+  bought last week), ``frequency`` (purchase weeks so far, history included), ``monetary``
+  (``log1p`` of mean list-price spend per purchase week), ``tenure_weeks`` (weeks since the
+  first week of the customer), ``weeks_left`` (steps left in the episode, in weeks),
+  ``contacts_last_4w`` and ``discounts_last_4w`` (contact / discount actions in the last 4
+  episode weeks) and ``opted_out`` (0/1).
+
+Heuristic policies read features *by name* through :class:`ObservationLayout`:
+
+>>> from gan_simulator.actions import ActionCatalog
+>>> layout = ObservationLayout(ActionCatalog.default().names, ("first_spend",), window=8)
+>>> layout.profile_index("recency_weeks"), layout.history_index("action_email")
+(1, 4)
+>>> layout.history_shape, layout.profile_shape
+((8, 9), (9,))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from gymnasium import spaces
+
+from crm_env.config import RECENT_WEEKS
+from gan_simulator.errors import EnvArgumentError
+from gan_simulator.protocol import CustomerDraw
+
+WEEK_COLUMNS: tuple[str, ...] = ("purchased", "transactions", "log_spend")
+"""The behaviour columns at the start of every ``history`` row."""
+
+PROFILE_FEATURES: tuple[str, ...] = (
+    "recency_weeks",
+    "frequency",
+    "monetary",
+    "tenure_weeks",
+    "weeks_left",
+    "contacts_last_4w",
+    "discounts_last_4w",
+    "opted_out",
+)
+"""Profile features after the static attributes, in order."""
+
+
+@dataclass(frozen=True)
+class ObservationLayout:
+    """Names, positions and bounds of every observation feature.
+
+    Args:
+        action_names: Catalogue action names in code order.
+        static_names: The simulator's static attribute names.
+        window: Weeks in the ``history`` box.
+    """
+
+    action_names: tuple[str, ...]
+    static_names: tuple[str, ...]
+    window: int
+
+    @property
+    def history_names(self) -> tuple[str, ...]:
+        """Column names of the ``history`` box."""
+        return WEEK_COLUMNS + tuple(f"action_{a}" for a in self.action_names) + ("valid",)
+
+    @property
+    def profile_names(self) -> tuple[str, ...]:
+        """Names of the ``profile`` vector."""
+        return tuple(f"static_{s}" for s in self.static_names) + PROFILE_FEATURES
+
+    @property
+    def history_shape(self) -> tuple[int, int]:
+        """``(window, F_h)``."""
+        return (self.window, len(self.history_names))
+
+    @property
+    def profile_shape(self) -> tuple[int]:
+        """``(P,)``."""
+        return (len(self.profile_names),)
+
+    def history_index(self, name: str) -> int:
+        """Column of a ``history`` feature; raises ``EnvArgumentError`` for unknown names."""
+        return _index(self.history_names, name, "history")
+
+    def profile_index(self, name: str) -> int:
+        """Position of a ``profile`` feature; raises ``EnvArgumentError`` for unknown names."""
+        return _index(self.profile_names, name, "profile")
+
+    def observation_space(self) -> spaces.Dict:
+        """The single-customer ``Dict`` observation space."""
+        k = len(self.action_names)
+        h_high = np.full(self.history_shape, np.inf, dtype=np.float32)
+        h_high[:, 0] = 1.0
+        h_high[:, 3 : 3 + k] = 1.0
+        h_high[:, -1] = 1.0
+        n_static = len(self.static_names)
+        p_low = np.zeros(self.profile_shape, dtype=np.float32)
+        p_low[:n_static] = -np.inf
+        p_high = np.full(self.profile_shape, np.inf, dtype=np.float32)
+        p_high[self.profile_index("contacts_last_4w")] = RECENT_WEEKS
+        p_high[self.profile_index("discounts_last_4w")] = RECENT_WEEKS
+        p_high[self.profile_index("opted_out")] = 1.0
+        return spaces.Dict(
+            {
+                "history": spaces.Box(0.0, h_high, dtype=np.float32),
+                "profile": spaces.Box(p_low, p_high, dtype=np.float32),
+            }
+        )
+
+
+def _index(names: tuple[str, ...], name: str, box: str) -> int:
+    try:
+        return names.index(name)
+    except ValueError:
+        raise EnvArgumentError(
+            f"no {box} feature named {name!r}; available: {', '.join(names)}"
+        ) from None
+
+
+@dataclass
+class CustomerBuffers:
+    """Preallocated per-customer arrays behind the observations of ``n`` env slots.
+
+    ``profile`` holds the live values of the profile features (updated in place);
+    the other arrays hold what the profile is computed from.
+    """
+
+    history: np.ndarray  # float32[n, W, F_h]
+    profile: np.ndarray  # float32[n, P]
+    spend_sum: np.ndarray  # float64[n], list-price spend over purchase weeks
+    recent_contact: np.ndarray  # float32[n, RECENT_WEEKS], newest last
+    recent_discount: np.ndarray  # float32[n, RECENT_WEEKS]
+    week: np.ndarray  # int64[n], steps taken in the current episode
+    opted_out: np.ndarray  # bool[n]
+    customer_id: np.ndarray  # int64[n]
+
+    @classmethod
+    def allocate(cls, layout: ObservationLayout, n: int) -> CustomerBuffers:
+        """Zeroed buffers for ``n`` slots."""
+        return cls(
+            history=np.zeros((n, *layout.history_shape), dtype=np.float32),
+            profile=np.zeros((n, *layout.profile_shape), dtype=np.float32),
+            spend_sum=np.zeros(n, dtype=np.float64),
+            recent_contact=np.zeros((n, RECENT_WEEKS), dtype=np.float32),
+            recent_discount=np.zeros((n, RECENT_WEEKS), dtype=np.float32),
+            week=np.zeros(n, dtype=np.int64),
+            opted_out=np.zeros(n, dtype=bool),
+            customer_id=np.full(n, -1, dtype=np.int64),
+        )
+
+
+def start_rows(
+    buf: CustomerBuffers, rows: np.ndarray, draw: CustomerDraw, layout: ObservationLayout, horizon: int
+) -> None:
+    """Fill the slots ``rows`` with freshly drawn customers (week 0 of a new episode)."""
+    hist = np.asarray(draw.history, dtype=np.float32)
+    mask = np.asarray(draw.history_mask, dtype=bool)
+    n, h = mask.shape
+    w = layout.window
+    k = len(layout.action_names)
+    block = np.zeros((n, w, buf.history.shape[2]), dtype=np.float32)
+    take = min(h, w)
+    src = slice(h - take, h)
+    dst = slice(w - take, w)
+    m = mask[:, src]
+    block[:, dst, 0] = np.where(m, hist[:, src, 0], 0.0)
+    block[:, dst, 1] = np.where(m, hist[:, src, 1], 0.0)
+    block[:, dst, 2] = np.where(m, np.log1p(np.maximum(hist[:, src, 2], 0.0)), 0.0)
+    block[:, dst, 3 + k] = m
+    buf.history[rows] = block
+
+    bought = mask & (hist[:, :, 0] > 0)
+    tenure = mask.sum(axis=1)
+    frequency = bought.sum(axis=1)
+    last = np.where(bought.any(axis=1), h - 1 - np.argmax(bought[:, ::-1], axis=1), -1)
+    recency = np.where(last >= 0, h - 1 - last, tenure)
+    buf.spend_sum[rows] = np.where(bought, hist[:, :, 2], 0.0).sum(axis=1)
+    buf.recent_contact[rows] = 0.0
+    buf.recent_discount[rows] = 0.0
+    buf.week[rows] = 0
+    buf.opted_out[rows] = False
+    buf.customer_id[rows] = draw.customer_ids
+
+    s = len(layout.static_names)
+    static = np.asarray(draw.static, dtype=np.float64)
+    prof = np.zeros((n, buf.profile.shape[1]), dtype=np.float32)
+    prof[:, :s] = np.sign(static) * np.log1p(np.abs(static))
+    prof[:, s + 0] = recency
+    prof[:, s + 1] = frequency
+    prof[:, s + 2] = np.log1p(buf.spend_sum[rows] / np.maximum(frequency, 1))
+    prof[:, s + 3] = tenure
+    prof[:, s + 4] = horizon
+    buf.profile[rows] = prof
+
+
+def advance_week(
+    buf: CustomerBuffers,
+    actions: np.ndarray,
+    purchased: np.ndarray,
+    transactions: np.ndarray,
+    spend: np.ndarray,
+    opted_out: np.ndarray,
+    is_contact: np.ndarray,
+    is_discount: np.ndarray,
+    n_static: int,
+) -> None:
+    """Append one played week to every slot's history and update the profile in place.
+
+    Args:
+        buf: The buffers of all slots.
+        actions: ``int64[n]`` effective action codes of the week.
+        purchased: ``bool[n]``; transactions, spend: ``float32[n]`` list-price outcomes.
+        opted_out: ``bool[n]`` opt-outs that happened this week.
+        is_contact, is_discount: ``float32[K]`` per action code.
+        n_static: Number of static columns at the start of ``profile``.
+    """
+    hist = buf.history
+    hist[:, :-1] = hist[:, 1:]
+    last = hist[:, -1]
+    k = is_contact.shape[0]
+    last[:, 0] = purchased
+    last[:, 1] = transactions
+    np.log1p(spend, out=last[:, 2])
+    last[:, 3 : 3 + k] = _eye(k)[actions]
+    last[:, 3 + k] = 1.0
+
+    rc, rd = buf.recent_contact, buf.recent_discount
+    rc[:, :-1] = rc[:, 1:]
+    rc[:, -1] = is_contact[actions]
+    rd[:, :-1] = rd[:, 1:]
+    rd[:, -1] = is_discount[actions]
+    buf.spend_sum += spend
+    buf.week += 1
+    buf.opted_out |= opted_out
+
+    p = buf.profile
+    s = n_static
+    recency = p[:, s]
+    recency += 1.0
+    recency[purchased] = 0.0
+    p[:, s + 1] += purchased
+    np.log1p(buf.spend_sum / np.maximum(p[:, s + 1], 1.0), out=p[:, s + 2], casting="unsafe")
+    p[:, s + 3] += 1.0
+    p[:, s + 4] -= 1.0
+    rc.sum(axis=1, out=p[:, s + 5])
+    rd.sum(axis=1, out=p[:, s + 6])
+    p[:, s + 7] = buf.opted_out
+
+
+_EYES: dict[int, np.ndarray] = {}
+
+
+def _eye(k: int) -> np.ndarray:
+    eye = _EYES.get(k)
+    if eye is None:
+        eye = _EYES[k] = np.eye(k, dtype=np.float32)
+    return eye
+
+
+def observe(buf: CustomerBuffers, copy: bool = True) -> dict[str, np.ndarray]:
+    """The batched ``Dict`` observation of all slots."""
+    if copy:
+        return {"history": buf.history.copy(), "profile": buf.profile.copy()}
+    return {"history": buf.history, "profile": buf.profile}
