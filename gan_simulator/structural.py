@@ -19,6 +19,12 @@ One week for an alive customer, given action ``k`` (all steps vectorised over cu
    Gamma-Gamma transactions), at list price. Discount cost is the environment's business.
 5. *Dropout*: after a purchase week with probability ``p``; a contact adds churn for
    sleeping dogs and with pressure; a contact can make the customer opt out (absorbing).
+   The BG/NBD dropout clock ticks on *organic* purchase weeks (``u_buy < 1 - exp(-lambda)``,
+   the purchase that would happen with no action and no habituation; with common random
+   numbers this is known). With no action this is exactly the BG/NBD story; with actions, an
+   induced purchase does not shorten the customer's natural lifetime (otherwise every extra
+   sale would hasten dropout), and the long-run costs of marketing are the explicit ones:
+   churn, opt-out, fatigue and habituation.
 6. *Pressures*: ``C <- c * C + contacted``, ``D <- d * D + discount``.
 
 Random numbers come only from the caller's uniforms. Inverse transforms used in :meth:`step`
@@ -242,7 +248,10 @@ class StructuralSimulator:
         dog = state["sleeping_dog"]
         churn_p = np.where(contact, cfg.fatigue_churn * pressure, 0.0)
         churn_p = churn_p + np.where(contact & dog, cfg.sleeping_dog_churn, 0.0)
-        dropped = (purchased & (u[:, _U_DROP] < state["dropout_p"])) | (u[:, _U_CHURN] < churn_p)
+        # The BG/NBD dropout clock ticks on organic purchases (those that would happen with no
+        # action and no habituation), so actions move purchases but not the natural lifetime.
+        organic = alive & (u[:, _U_BUY] < -np.expm1(-state["rate"]))
+        dropped = (organic & (u[:, _U_DROP] < state["dropout_p"])) | (u[:, _U_CHURN] < churn_p)
         optout_p = np.where(contact, cfg.optout_base * (1.0 + cfg.optout_fatigue * pressure), 0.0)
         optout_p = np.where(dog, optout_p * cfg.sleeping_dog_optout_multiplier, optout_p)
         opted_out = state["opted_out"] | (u[:, _U_OPTOUT] < optout_p)

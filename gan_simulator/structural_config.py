@@ -164,9 +164,9 @@ class StructuralConfig:
     sleeping_dog_optout_multiplier: float = 5.0
     contact_decay: float = 0.7
     fatigue_response: float = 0.5
-    fatigue_churn: float = 0.005
+    fatigue_churn: float = 0.002
     optout_base: float = 0.0026
-    optout_fatigue: float = 1.0
+    optout_fatigue: float = 0.3
     discount_decay: float = 0.8
     habituation: float = 1.0
     action_effects: tuple[ActionEffect, ...] = field(default=DEFAULT_EFFECTS)
