@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium import spaces
 from safetensors.torch import load_file, save_file
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 from agents.factory import algorithm_name, build_model
 from gan_simulator.errors import CheckpointError
@@ -204,22 +205,57 @@ def _read_meta(directory: Path) -> dict[str, Any]:
     return meta
 
 
+class _SpacesOnlyEnv(gym.Env):
+    """An env that only declares spaces, so SB3 can build a policy for inference.
+
+    It is never stepped: a loaded model acts through ``predict`` on observations from the
+    real environment.
+    """
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        self.observation_space = observation_space
+        self.action_space = action_space
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
+        super().reset(seed=seed)
+        return self.observation_space.sample(), {}
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        raise CheckpointError("a model loaded for inference cannot be trained without its env")
+
+
 def load_model(
-    directory: str | Path, env: VecEnv, device: str = "auto"
+    directory: str | Path,
+    env: VecEnv | None = None,
+    device: str = "auto",
+    observation_space: spaces.Space | None = None,
+    action_space: spaces.Space | None = None,
 ) -> tuple[BaseAlgorithm, ObsNormalizer | None, dict[str, Any]]:
-    """Rebuild a model saved by :func:`save_model` for ``env`` and load its weights.
+    """Rebuild a model saved by :func:`save_model` and load its weights.
 
     Nothing is unpickled: the network is built afresh from ``model.json`` by the factory and
     the tensors come from safetensors.
+
+    Args:
+        directory: Folder written by :func:`save_model` or :func:`save_checkpoint`.
+        env: The SB3 ``VecEnv`` to attach (needed to continue training); or ``None`` and
+            give the single-customer ``observation_space`` and ``action_space`` (inference).
+        device: Torch device.
+        observation_space: Single-customer observation space when ``env`` is ``None``.
+        action_space: Single-customer action space when ``env`` is ``None``.
 
     Returns:
         ``(model, normalizer or None, metadata)``.
 
     Raises:
-        CheckpointError: when files are missing or the spaces differ from ``env``'s.
+        CheckpointError: when files are missing or the spaces differ from the env's.
     """
     folder = Path(directory)
     meta = _read_meta(folder)
+    if env is None:
+        if observation_space is None or action_space is None:
+            raise CheckpointError("load_model needs an env or both observation and action space")
+        env = DummyVecEnv([lambda: _SpacesOnlyEnv(observation_space, action_space)])
     for name, space in (("observation_space", env.observation_space),
                         ("action_space", env.action_space)):
         if meta[name] != space_to_json(space):
