@@ -117,6 +117,9 @@ class StructuralSimulator:
         self._winback = np.array([e.winback_prob for e in effects])
         self._winback[0] = 0.0
         self._is_contact = np.array([a.is_contact for a in self.catalog.actions], dtype=bool)
+        listed = {e.name for e in cfg.action_effects}
+        # Sleeping dogs react badly to the contact actions that have an effect at all.
+        self._dog_cols = self._is_contact & np.array([n in listed for n in self.catalog.names])
         self._discount = self.catalog.array("discount")
         self._has_discount = self._discount > 0
         theta = cfg.extra_transactions_mean / (1.0 + cfg.extra_transactions_mean)
@@ -168,8 +171,7 @@ class StructuralSimulator:
         z = normals(u[:, _N_CUSTOMER_FIXED:])
         uplift = self._uplift_mean[None, :] + self._uplift_sd[None, :] * z
         dog_uplift = np.minimum(cfg.sleeping_dog_uplift + self._uplift_sd[None, :] * z, 0.0)
-        contact_cols = self._is_contact[None, :]
-        uplift = np.where(dog[:, None] & contact_cols, dog_uplift, uplift)
+        uplift = np.where(dog[:, None] & self._dog_cols[None, :], dog_uplift, uplift)
         uplift[:, 0] = 0.0
         transactions = self._basket(u[:, _C_BASKET])
         spend = self._spend(u[:, _C_SPEND], transactions, spend_rate)

@@ -121,9 +121,10 @@ class StructuralConfig:
             studies regularly find a minority with negative treatment effects (Ascarza 2018,
             "Retention futility", JMR 55(1); Radcliffe & Surry 2011 on "sleeping dogs");
             10% is a moderate choice.
-        sleeping_dog_uplift: Mean log-uplift of any contact for a sleeping dog (their
-            customer-specific uplift is this plus the action's sd times their normal draw,
-            capped at 0). -0.4 means a x0.67 purchase rate in a contacted week.
+        sleeping_dog_uplift: Mean log-uplift for a sleeping dog of any contact action listed
+            in ``action_effects`` (their customer-specific uplift is this plus the action's sd
+            times their normal draw, capped at 0). -0.4 means a x0.67 purchase rate in a
+            contacted week. Reasoning: a negative effect of the size of the positive ones.
         sleeping_dog_churn: Probability that a contact makes an alive sleeping dog drop out
             that week. Reasoning: annoyance-driven defection; 3% per contact makes repeated
             contact of these customers clearly costly within a quarter.
