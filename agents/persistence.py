@@ -339,14 +339,14 @@ def save_checkpoint(
     if vecnormalize is not None:
         _save_vecnormalize(vecnormalize, out / "vecnormalize.npz")
     # SB3 draws from the legacy global generator (DQN exploration); we only snapshot it.
-    np_state = np.random.get_state()  # noqa: NPY002
+    np_state = np.random.get_state(legacy=False)  # noqa: NPY002
     with atomic_path(out / "rng.npz") as tmp, open(tmp, "wb") as fh:
         np.savez(
             fh,
-            numpy_keys=np_state[1],
-            numpy_pos=np.array(np_state[2]),
-            numpy_has_gauss=np.array(np_state[3]),
-            numpy_cached_gaussian=np.array(np_state[4]),
+            numpy_keys=np.asarray(np_state["state"]["key"]),
+            numpy_pos=np.array(np_state["state"]["pos"]),
+            numpy_has_gauss=np.array(np_state["has_gauss"]),
+            numpy_cached_gaussian=np.array(np_state["gauss"]),
             torch_state=torch.get_rng_state().numpy(),
         )
     py_state = random.getstate()
@@ -406,8 +406,12 @@ def load_checkpoint(
         model._n_updates = int(progress["n_updates"])
     model._episode_num = int(progress["episode_num"])
     with np.load(folder / "rng.npz", allow_pickle=False) as data:
-        np.random.set_state(("MT19937",  # noqa: NPY002 data["numpy_keys"], int(data["numpy_pos"]),
-                             int(data["numpy_has_gauss"]), float(data["numpy_cached_gaussian"])))
+        np.random.set_state({  # noqa: NPY002
+            "bit_generator": "MT19937",
+            "state": {"key": data["numpy_keys"].copy(), "pos": int(data["numpy_pos"])},
+            "has_gauss": int(data["numpy_has_gauss"]),
+            "gauss": float(data["numpy_cached_gaussian"]),
+        })
         torch.set_rng_state(torch.from_numpy(data["torch_state"].copy()))
     version, internal, gauss = progress["python_random"]
     random.setstate((version, tuple(internal), gauss))
