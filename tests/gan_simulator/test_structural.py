@@ -264,10 +264,19 @@ def test_config_from_mapping_sets_effects() -> None:
 
 
 def test_default_parameters_are_the_project_cdnow_fit() -> None:
-    from gan_simulator.bgnbd import calibration_summary, fit_bgnbd
+    from gan_simulator.bgnbd import calibration_summary, fit_bgnbd, fit_gamma_gamma
 
     s = calibration_summary(load_cdnow(), "1997-09-30")
     fit = fit_bgnbd(s["frequency"].to_numpy(), s["recency"].to_numpy(), s["T"].to_numpy())
     cfg = StructuralConfig()
     for name in ("r", "alpha", "a", "b"):
         assert getattr(cfg, name) == pytest.approx(getattr(fit, name), rel=2e-3), name
+    panel = build_panel(load_cdnow())
+    weeks = np.arange(panel.n_periods)[None, :]
+    repeat = (panel.feature("purchased") > 0) & (weeks > panel.first_period[:, None]) & (weeks < 39)
+    tx = panel.feature("transactions")
+    x = (tx * repeat).sum(1)
+    spend = (panel.feature("spend") * repeat).sum(1)
+    gg = fit_gamma_gamma(x, np.divide(spend, x, out=np.zeros(len(x)), where=x > 0))
+    assert (cfg.gg_p, cfg.gg_q, cfg.gg_gamma) == pytest.approx((gg.p, gg.q, gg.gamma), rel=2e-3)
+    assert cfg.extra_transactions_mean == pytest.approx(tx[repeat].mean() - 1.0, abs=1e-3)
