@@ -98,8 +98,9 @@ def _purchase_days(df: pd.DataFrame) -> pd.DataFrame:
 def calibration_summary(
     df: pd.DataFrame,
     calibration_end: str | pd.Timestamp,
-    holdout_end: str | pd.Timestamp | None = None,
+    *,
     unit_days: float = 7.0,
+    holdout_end: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Per-customer recency/frequency/monetary summary of a calibration period.
 
@@ -115,8 +116,8 @@ def calibration_summary(
             ``amount``; other columns are ignored.
         calibration_end: Last day of the calibration period (e.g. ``"1997-09-30"`` for weeks
             0-38 from 1997-01-01).
-        holdout_end: Last day of the holdout period; ``None`` means all later data.
         unit_days: Length of one time unit in days (7 gives weeks).
+        holdout_end: Last day of the holdout period; ``None`` means all later data.
 
     Returns:
         DataFrame indexed by ``customer_id`` (sorted) with float columns ``frequency`` (x:
@@ -161,7 +162,12 @@ def calibration_summary(
     )
     hold_mask = ~in_cal
     if holdout_end is not None:
-        hold_mask &= days["day"] <= _as_timestamp(holdout_end, "holdout_end")
+        hold_end = _as_timestamp(holdout_end, "holdout_end")
+        if hold_end <= cal_end:
+            raise DataError(
+                f"holdout_end={hold_end.date()} must be after calibration_end={cal_end.date()}"
+            )
+        hold_mask &= days["day"] <= hold_end
     hold = days[hold_mask].groupby("customer_id")["day"].size()
     out["holdout_frequency"] = hold.reindex(out.index, fill_value=0).astype(np.float64)
     out.index.name = "customer_id"

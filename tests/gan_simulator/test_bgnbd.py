@@ -29,7 +29,7 @@ TRUE = BGNBDParams(r=0.25, alpha=4.8, a=0.72, b=2.16)
 @pytest.fixture(scope="module")
 def cdnow() -> tuple[pd.DataFrame, pd.DataFrame, BGNBDParams]:
     df = load_cdnow()
-    summary = calibration_summary(df, "1997-09-30", "1998-06-30")
+    summary = calibration_summary(df, "1997-09-30", holdout_end="1998-06-30")
     params = fit_bgnbd(
         summary["frequency"].to_numpy(), summary["recency"].to_numpy(), summary["T"].to_numpy()
     )
@@ -121,6 +121,11 @@ def test_summary_rejects_bad_frames() -> None:
     bad = pd.DataFrame({"customer_id": ["a"], "timestamp": ["2020-01-01"], "amount": [1.0]})
     with pytest.raises(DataError, match="datetime64"):
         calibration_summary(bad, "2020-01-01")
+    good = bad.assign(timestamp=pd.to_datetime(bad["timestamp"]))
+    with pytest.raises(DataError, match="must be after"):
+        calibration_summary(good, "2020-01-01", holdout_end="2019-12-01")
+    with pytest.raises(DataError, match="no purchase"):
+        calibration_summary(good, "2019-01-01")
     with pytest.raises(DataError, match="inconsistent"):
         fit_bgnbd(np.array([0.0]), np.array([2.0]), np.array([5.0]))
 
