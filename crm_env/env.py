@@ -41,19 +41,19 @@ class CRMEnv(gym.Env):
     | history column | Feature        | Unit / meaning                                  | Bounds  |
     |----------------|----------------|-------------------------------------------------|---------|
     | 0              | purchased      | 1 if any purchase that week                     | [0, 1]  |
-    | 1              | transactions   | purchases that week                             | [0, inf)|
-    | 2              | log_spend      | log1p(list-price dollars)                       | [0, inf)|
+    | 1              | transactions   | purchases that week                             | [0, 1e6]|
+    | 2              | log_spend      | log1p(list-price dollars)                       | [0, 100]|
     | 3..3+K-1       | action_<name>  | one-hot action of that week (0 before episode)  | [0, 1]  |
     | 3+K            | valid          | 1 if the week existed for the customer          | [0, 1]  |
 
     | profile index | Feature           | Unit / meaning                                 | Bounds    |
     |---------------|-------------------|------------------------------------------------|-----------|
-    | 0..S-1        | static_<name>     | static attribute, sign(x)*log1p(abs(x))        | (-inf,inf)|
-    | S             | recency_weeks     | weeks since last purchase week (0 = last week) | [0, inf)  |
-    | S+1           | frequency         | purchase weeks so far, history included        | [0, inf)  |
-    | S+2           | monetary          | log1p(mean list-price spend per purchase week) | [0, inf)  |
-    | S+3           | tenure_weeks      | weeks since the customer's first week          | [0, inf)  |
-    | S+4           | weeks_left        | weeks left in the episode                      | [0, inf)  |
+    | 0..S-1        | static_<name>     | static attribute, sign(x)*log1p(abs(x))        | [-100,100]|
+    | S             | recency_weeks     | weeks since last purchase week (0 = last week) | [0, 1e6]  |
+    | S+1           | frequency         | purchase weeks so far, history included        | [0, 1e6]  |
+    | S+2           | monetary          | log1p(mean list-price spend per purchase week) | [0, 100]  |
+    | S+3           | tenure_weeks      | weeks since the customer's first week          | [0, 1e6]  |
+    | S+4           | weeks_left        | weeks left in the episode                      | [0, 1e6]  |
     | S+5           | contacts_last_4w  | contact actions in the last 4 episode weeks    | [0, 4]    |
     | S+6           | discounts_last_4w | discount actions in the last 4 episode weeks   | [0, 4]    |
     | S+7           | opted_out         | 1 once the customer opted out of contact       | [0, 1]    |

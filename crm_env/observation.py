@@ -51,6 +51,12 @@ PROFILE_FEATURES: tuple[str, ...] = (
 )
 """Profile features after the static attributes, in order."""
 
+LOG_HIGH = 100.0
+"""Upper bound of ``log1p`` features (``log1p`` of the largest float32 is 88.7)."""
+
+COUNT_HIGH = 1.0e6
+"""Upper bound of counts of weeks, purchases and transactions."""
+
 
 @dataclass(frozen=True)
 class ObservationLayout:
@@ -95,16 +101,25 @@ class ObservationLayout:
         return _index(self.profile_names, name, "profile")
 
     def observation_space(self) -> spaces.Dict:
-        """The single-customer ``Dict`` observation space."""
+        """The single-customer ``Dict`` observation space.
+
+        Bounds are finite: flags and one-hots lie in [0, 1], the recent-action counts in
+        [0, 4], log features in [0, LOG_HIGH] (``log1p`` of any float32 is below 89), the
+        static attributes in [-LOG_HIGH, LOG_HIGH] and counts of weeks or purchases in
+        [0, COUNT_HIGH].
+        """
         k = len(self.action_names)
-        h_high = np.full(self.history_shape, np.inf, dtype=np.float32)
+        h_high = np.full(self.history_shape, COUNT_HIGH, dtype=np.float32)
         h_high[:, 0] = 1.0
+        h_high[:, 2] = LOG_HIGH
         h_high[:, 3 : 3 + k] = 1.0
         h_high[:, -1] = 1.0
         n_static = len(self.static_names)
         p_low = np.zeros(self.profile_shape, dtype=np.float32)
-        p_low[:n_static] = -np.inf
-        p_high = np.full(self.profile_shape, np.inf, dtype=np.float32)
+        p_low[:n_static] = -LOG_HIGH
+        p_high = np.full(self.profile_shape, COUNT_HIGH, dtype=np.float32)
+        p_high[:n_static] = LOG_HIGH
+        p_high[self.profile_index("monetary")] = LOG_HIGH
         p_high[self.profile_index("contacts_last_4w")] = RECENT_WEEKS
         p_high[self.profile_index("discounts_last_4w")] = RECENT_WEEKS
         p_high[self.profile_index("opted_out")] = 1.0
