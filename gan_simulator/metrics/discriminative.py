@@ -104,7 +104,7 @@ def discriminative_score(
     train_fraction: float = 0.5,
     epochs: int = 20,
     hidden: int = 16,
-    batch_size: int = 128,
+    batch_size: int = 64,
     lr: float = 3e-3,
     max_per_class: int | None = None,
 ) -> DiscriminativeResult:
