@@ -18,6 +18,7 @@ from gan_simulator.errors import CrmgymError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "experiments.cli.data_cmd",
+    "experiments.cli.decide_cmd",
     "experiments.cli.evaluate_cmd",
     "experiments.cli.run_cmd",
     "experiments.cli.train_cmd",
