@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from crm_env.config import EnvConfig
+from crm_env.noise import NoiseSource
 from crm_env.observation import (
     CustomerBuffers,
     ObservationLayout,
@@ -133,6 +134,7 @@ class CustomerEngine:
         self.root_seed: int | None = None
         self._started = False
         self._continue = config.opt_out == "continue"
+        self._noise = NoiseSource()
 
     def reset_all(self, seed: int | None) -> None:
         """Start a new episode in every slot.
@@ -207,7 +209,7 @@ class CustomerEngine:
         if self._continue and buf.opted_out.any():
             actions = np.where(buf.opted_out, 0, actions)
         week = buf.week.copy()
-        u = uniforms(self.keys, week + 1, self.simulator.step_noise_dim)
+        u = self._noise.uniforms(self.keys, week + 1, self.simulator.step_noise_dim)
         self.sim_state, out = self.simulator.step(self.sim_state, actions, u)
         parts = account_week(self.table, actions, out, self.config.margin)
         purchased = np.asarray(out.purchased, dtype=bool)

@@ -140,36 +140,56 @@ def _index(names: tuple[str, ...], name: str, box: str) -> int:
         ) from None
 
 
+RING_SPARE = 32
+"""Extra weeks in the history ring: the window slides RING_SPARE times per compaction copy."""
+
+
 @dataclass
 class CustomerBuffers:
     """Preallocated per-customer arrays behind the observations of ``n`` env slots.
 
-    ``profile`` holds the live values of the profile features (updated in place);
-    the other arrays hold what the profile is computed from.
+    ``history`` is a sliding window over a ring of ``window + RING_SPARE`` weeks (advancing a
+    week moves the window instead of shifting every customer's rows); ``profile`` holds the
+    live profile features, updated in place. The recent-action ring is stored slot-major
+    (``[RECENT_WEEKS, n]``) so that a week's update touches contiguous memory.
     """
 
-    history: np.ndarray  # float32[n, W, F_h]
+    ring: np.ndarray  # float32[n, W + RING_SPARE, F_h]
+    window: int
+    pos: int  # first ring week of the window
     profile: np.ndarray  # float32[n, P]
     spend_sum: np.ndarray  # float64[n], list-price spend over purchase weeks
-    recent_contact: np.ndarray  # float32[n, RECENT_WEEKS], newest last
-    recent_discount: np.ndarray  # float32[n, RECENT_WEEKS]
+    recent_contact: np.ndarray  # float32[RECENT_WEEKS, n]
+    recent_discount: np.ndarray  # float32[RECENT_WEEKS, n]
+    recent_pos: int  # ring slot the next week overwrites
     week: np.ndarray  # int64[n], steps taken in the current episode
     opted_out: np.ndarray  # bool[n]
     customer_id: np.ndarray  # int64[n]
+    scratch: np.ndarray  # float32[F_h, n], the week being appended
 
     @classmethod
     def allocate(cls, layout: ObservationLayout, n: int) -> CustomerBuffers:
         """Zeroed buffers for ``n`` slots."""
+        w, f = layout.history_shape
         return cls(
-            history=np.zeros((n, *layout.history_shape), dtype=np.float32),
+            ring=np.zeros((n, w + RING_SPARE, f), dtype=np.float32),
+            window=w,
+            pos=0,
             profile=np.zeros((n, *layout.profile_shape), dtype=np.float32),
             spend_sum=np.zeros(n, dtype=np.float64),
-            recent_contact=np.zeros((n, RECENT_WEEKS), dtype=np.float32),
-            recent_discount=np.zeros((n, RECENT_WEEKS), dtype=np.float32),
+            recent_contact=np.zeros((RECENT_WEEKS, n), dtype=np.float32),
+            recent_discount=np.zeros((RECENT_WEEKS, n), dtype=np.float32),
+            recent_pos=0,
             week=np.zeros(n, dtype=np.int64),
             opted_out=np.zeros(n, dtype=bool),
             customer_id=np.full(n, -1, dtype=np.int64),
+            scratch=np.zeros((f, n), dtype=np.float32),
         )
+
+    @property
+    def history(self) -> np.ndarray:
+        """``float32[n, W, F_h]`` view of the current window (oldest week first)."""
+        return self.ring[:, self.pos : self.pos + self.window]
 
 
 def start_rows(
@@ -181,7 +201,7 @@ def start_rows(
     n, h = mask.shape
     w = layout.window
     k = len(layout.action_names)
-    block = np.zeros((n, w, buf.history.shape[2]), dtype=np.float32)
+    block = np.zeros((n, w, buf.ring.shape[2]), dtype=np.float32)
     take = min(h, w)
     src = slice(h - take, h)
     dst = slice(w - take, w)
@@ -190,7 +210,7 @@ def start_rows(
     block[:, dst, 1] = np.where(m, hist[:, src, 1], 0.0)
     block[:, dst, 2] = np.where(m, np.log1p(np.maximum(hist[:, src, 2], 0.0)), 0.0)
     block[:, dst, 3 + k] = m
-    buf.history[rows] = block
+    buf.ring[rows, buf.pos : buf.pos + w] = block
 
     bought = mask & (hist[:, :, 0] > 0)
     tenure = mask.sum(axis=1)
@@ -198,8 +218,8 @@ def start_rows(
     last = np.where(bought.any(axis=1), h - 1 - np.argmax(bought[:, ::-1], axis=1), -1)
     recency = np.where(last >= 0, h - 1 - last, tenure)
     buf.spend_sum[rows] = np.where(bought, hist[:, :, 2], 0.0).sum(axis=1)
-    buf.recent_contact[rows] = 0.0
-    buf.recent_discount[rows] = 0.0
+    buf.recent_contact[:, rows] = 0.0
+    buf.recent_discount[:, rows] = 0.0
     buf.week[rows] = 0
     buf.opted_out[rows] = False
     buf.customer_id[rows] = draw.customer_ids
@@ -237,27 +257,34 @@ def advance_week(
         is_contact, is_discount: ``float32[K]`` per action code.
         n_static: Number of static columns at the start of ``profile``.
     """
-    hist = buf.history
-    hist[:, :-1] = hist[:, 1:]
-    last = hist[:, -1]
+    w = buf.window
+    if buf.pos + w == buf.ring.shape[1]:  # compact: move the last w-1 weeks to the front
+        buf.ring[:, : w - 1] = buf.ring[:, buf.pos + 1 :]
+        buf.pos = 0
+    else:
+        buf.pos += 1
     k = is_contact.shape[0]
-    last[:, 0] = purchased
-    last[:, 1] = transactions
-    np.log1p(spend, out=last[:, 2])
-    last[:, 3 : 3 + k] = _eye(k)[actions]
-    last[:, 3 + k] = 1.0
+    row = buf.scratch
+    row[0] = purchased
+    row[1] = transactions
+    np.log1p(spend, out=row[2])
+    np.equal(_codes(k), actions[None, :], out=row[3 : 3 + k], casting="unsafe")
+    row[3 + k] = 1.0
+    buf.ring[:, buf.pos + w - 1] = row.T
 
-    rc, rd = buf.recent_contact, buf.recent_discount
-    rc[:, :-1] = rc[:, 1:]
-    rc[:, -1] = is_contact[actions]
-    rd[:, :-1] = rd[:, 1:]
-    rd[:, -1] = is_discount[actions]
+    p = buf.profile
+    s = n_static
+    r = buf.recent_pos
+    contact, discount = is_contact[actions], is_discount[actions]
+    p[:, s + 5] += contact - buf.recent_contact[r]
+    p[:, s + 6] += discount - buf.recent_discount[r]
+    buf.recent_contact[r] = contact
+    buf.recent_discount[r] = discount
+    buf.recent_pos = (r + 1) % RECENT_WEEKS
     buf.spend_sum += spend
     buf.week += 1
     buf.opted_out |= opted_out
 
-    p = buf.profile
-    s = n_static
     recency = p[:, s]
     recency += 1.0
     recency[purchased] = 0.0
@@ -265,19 +292,17 @@ def advance_week(
     np.log1p(buf.spend_sum / np.maximum(p[:, s + 1], 1.0), out=p[:, s + 2], casting="unsafe")
     p[:, s + 3] += 1.0
     p[:, s + 4] -= 1.0
-    rc.sum(axis=1, out=p[:, s + 5])
-    rd.sum(axis=1, out=p[:, s + 6])
     p[:, s + 7] = buf.opted_out
 
 
-_EYES: dict[int, np.ndarray] = {}
+_CODES: dict[int, np.ndarray] = {}
 
 
-def _eye(k: int) -> np.ndarray:
-    eye = _EYES.get(k)
-    if eye is None:
-        eye = _EYES[k] = np.eye(k, dtype=np.float32)
-    return eye
+def _codes(k: int) -> np.ndarray:
+    codes = _CODES.get(k)
+    if codes is None:
+        codes = _CODES[k] = np.arange(k)[:, None]
+    return codes
 
 
 def observe(buf: CustomerBuffers, copy: bool = True) -> dict[str, np.ndarray]:

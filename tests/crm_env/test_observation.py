@@ -90,3 +90,26 @@ def test_advance_week_updates_profile_and_history() -> None:
     np.testing.assert_allclose(last[:3], [1, 1, np.log1p(40.0)], rtol=1e-6)
     assert last[3 + 1] == 1 and last[3:8].sum() == 1 and last[-1] == 1
     np.testing.assert_array_equal(buf.history[1, :, 3 + 1], [0, 1, 0, 1])
+
+
+def test_history_window_matches_the_played_weeks_over_many_steps() -> None:
+    """The sliding ring (compacted every few dozen weeks) shows exactly the last W weeks."""
+    from crm_env import CRMVectorEnv
+
+    n, w = 16, 8
+    env = CRMVectorEnv(num_envs=n, simulator="structural", seed=5, horizon=200, opt_out="continue")
+    obs, _ = env.reset()
+    start = obs["history"].copy()
+    played = []
+    rng = np.random.default_rng(1)
+    for _ in range(90):  # > 2 compactions of the ring
+        obs, _, _, _, info = env.step(rng.integers(0, 5, n))
+        row = np.zeros((n, 9), dtype=np.float32)
+        row[:, 0] = info["purchased"]
+        row[:, 1] = info["transactions"]
+        row[:, 2] = np.log1p(info["gross_spend"].astype(np.float32))
+        row[np.arange(n), 3 + info["action"]] = 1.0
+        row[:, 8] = 1.0
+        played.append(row)
+        expected = np.concatenate([start, np.stack(played, axis=1)], axis=1)[:, -w:]
+        np.testing.assert_allclose(obs["history"], expected, rtol=1e-6)
