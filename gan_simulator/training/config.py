@@ -1,0 +1,114 @@
+"""Configuration of the GAN: network sizes and the training schedule.
+
+Both are frozen dataclasses filled from YAML with
+:func:`gan_simulator.configuration.from_mapping`; the checkpoint stores them as plain data.
+
+>>> from gan_simulator.configuration import from_mapping
+>>> cfg = from_mapping(GanConfig, {"train": {"epochs": 3}})
+>>> cfg.train.epochs, cfg.model.hidden
+(3, 48)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gan_simulator.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes of the networks.
+
+    Attributes:
+        hidden: Width of the sequence generator's GRU state.
+        head_hidden: Width of the generator's output MLP.
+        step_noise_dim: Fresh normal noise per customer-week fed to the output heads.
+        attribute_noise_dim: Noise width of the attribute generator.
+        attribute_hidden: Width of the attribute generator and critic.
+        critic_hidden: Width of the sequence critic's conv and GRU branches.
+    """
+
+    hidden: int = 48
+    head_hidden: int = 64
+    step_noise_dim: int = 4
+    attribute_noise_dim: int = 8
+    attribute_hidden: int = 64
+    critic_hidden: int = 32
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "head_hidden", "attribute_noise_dim", "attribute_hidden",
+                     "critic_hidden"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"model.{name}={getattr(self, name)} must be >= 1")
+        if self.step_noise_dim < 0:
+            raise ConfigError(f"model.step_noise_dim={self.step_noise_dim} must be >= 0")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The training schedule.
+
+    Attributes:
+        seed: Root seed of the split, initialisation, batches and noise.
+        epochs: Maximum passes over the training customers.
+        batch_size: Customers per batch.
+        lr_generator: Adam learning rate of both generators.
+        lr_critic: Adam learning rate of both critics.
+        critic_steps: Critic updates per generator update (WGAN-GP uses 5; 2 is enough here).
+        gp_weight: Weight of the gradient penalty (lambda = 10 in Gulrajani et al.).
+        adversarial_weight: Weight of the sequence critic's score in the generator loss
+            (0 turns the sequence GAN off and leaves pure maximum likelihood).
+        supervised_weight: Weight of the next-week negative log-likelihood (the TimeGAN-style
+            supervised term; 0 leaves a pure GAN).
+        warmup_epochs: Epochs of supervised training before the adversarial term starts.
+        temperature: Temperature of the relaxed (Gumbel) purchase and count samples.
+        patience: Stop after this many evaluations without a better validation score.
+        checkpoint_every: Write a resumable training state every this many epochs.
+        split_seed: Seed of the train/validation/test customer split.
+    """
+
+    seed: int = 0
+    epochs: int = 20
+    batch_size: int = 512
+    lr_generator: float = 2e-3
+    lr_critic: float = 1e-3
+    critic_steps: int = 2
+    gp_weight: float = 10.0
+    adversarial_weight: float = 0.05
+    supervised_weight: float = 1.0
+    warmup_epochs: int = 3
+    temperature: float = 0.5
+    patience: int = 4
+    checkpoint_every: int = 2
+    split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        positive = ("epochs", "batch_size", "critic_steps", "patience", "checkpoint_every")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"train.{name}={getattr(self, name)} must be >= 1")
+        for name in ("lr_generator", "lr_critic", "temperature"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"train.{name}={getattr(self, name)} must be > 0")
+        for name in ("gp_weight", "adversarial_weight", "supervised_weight", "warmup_epochs"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"train.{name}={getattr(self, name)} must be >= 0")
+        if self.adversarial_weight == 0 and self.supervised_weight == 0:
+            raise ConfigError(
+                "train.adversarial_weight and train.supervised_weight are both 0; "
+                "set at least one of them > 0"
+            )
+
+
+@dataclass(frozen=True)
+class GanConfig:
+    """Everything that defines a GAN training run.
+
+    Attributes:
+        model: Network sizes.
+        train: Training schedule.
+    """
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
