@@ -1,4 +1,20 @@
-"""Episode logs back as pandas frames, customer by customer, week by week."""
+"""Episode logs back as pandas frames, customer by customer, week by week.
+
+>>> import tempfile, pathlib, numpy as np
+>>> from crm_env import CRMVectorEnv, EpisodeRecorder
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> for name, action in (("none", 0), ("email", 1)):
+...     with EpisodeRecorder(CRMVectorEnv(3, "structural", seed=5, horizon=4), d / f"{name}.parquet") as env:
+...         _ = env.reset(seed=5)
+...         for _ in range(4):
+...             _ = env.step(np.full(3, action))
+>>> a, b = load_episodes(d / "none.parquet"), load_episodes(d / "email.parquet")
+>>> list(customer_episode(a, slot=1)["action"].unique())
+['none']
+>>> t = twin(a, b, slot=1)
+>>> list(t["action_a"].unique()), list(t["action_b"].unique()), len(t)
+(['none'], ['email'], 4)
+"""
 
 from __future__ import annotations
 
@@ -70,6 +86,75 @@ def summarise_episodes(frame: pd.DataFrame) -> pd.DataFrame:
         truncated=("truncated", "any"),
     )
     return out.reset_index()
+
+
+WEEK_COLUMNS: tuple[str, ...] = (
+    "week",
+    "recency_weeks",
+    "frequency",
+    "contacts_last_4w",
+    "action",
+    "purchased",
+    "gross_spend",
+    "revenue",
+    "discount_cost",
+    "contact_cost",
+    "incentive_cost",
+    "reward",
+)
+"""What :func:`customer_episode` shows per week: state summary, action, outcome, money."""
+
+
+def customer_episode(frame: pd.DataFrame, slot: int, episode: int = 0) -> pd.DataFrame:
+    """One customer's episode, week by week: state summary, action, purchase, spend, reward.
+
+    Args:
+        frame: From :func:`load_episodes`.
+        slot: The customer's slot in the recorded vector env.
+        episode: Which of that slot's episodes (0 = the first customer of the slot).
+
+    Raises:
+        DataError: when the log has no such episode.
+    """
+    rows = frame[(frame["slot"] == slot) & (frame["episode"] == episode)]
+    if rows.empty:
+        raise DataError(
+            f"no episode {episode} for slot {slot}; the log has slots "
+            f"0..{int(frame['slot'].max())} and episodes 0..{int(frame['episode'].max())}"
+        )
+    cols = [c for c in WEEK_COLUMNS if c in rows.columns]
+    if "why" in rows.columns:
+        cols.append("why")
+    return rows[cols].reset_index(drop=True)
+
+
+def twin(a: pd.DataFrame, b: pd.DataFrame, slot: int, episode: int = 0) -> pd.DataFrame:
+    """The same customer under two policies, side by side (columns suffixed ``_a``/``_b``).
+
+    Both logs must come from the same simulator and root seed: slot ``i``'s ``e``-th
+    customer then faces the same noise in every week (common random numbers), so the
+    difference between the two columns is the effect of the policies alone.
+
+    Raises:
+        DataError: when the two logs hold different customers in that slot.
+    """
+    ea, eb = customer_episode(a, slot, episode), customer_episode(b, slot, episode)
+    ida, idb = _identity(a, slot, episode), _identity(b, slot, episode)
+    if ida != idb:
+        raise DataError(
+            f"slot {slot} holds customer {ida} in one log and {idb} in the other; export both "
+            "with the same --seed and simulator to get counterfactual twins"
+        )
+    merged = ea.merge(eb, on="week", how="outer", suffixes=("_a", "_b"))
+    merged["reward_diff"] = merged["reward_b"].fillna(0.0) - merged["reward_a"].fillna(0.0)
+    return merged
+
+
+def _identity(frame: pd.DataFrame, slot: int, episode: int) -> tuple[float, ...]:
+    """Who sits in a slot: real customer id and the profile seen before the first action."""
+    first = frame[(frame["slot"] == slot) & (frame["episode"] == episode)].iloc[0]
+    return (int(first["customer_id"]), round(float(first["monetary"]), 5),
+            round(float(first["frequency"]), 5), round(float(first["tenure_weeks"]), 5))
 
 
 def _check(path: str | Path) -> Path:

@@ -11,6 +11,8 @@ Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014), vectorise
 >>> u2 = uniforms(keys[1:2], counter=5, channels=2)
 >>> bool(np.all(u1[1] == u2[0]))
 True
+>>> bool(stream_keys(1, np.zeros(1), np.zeros(1))[0] != stream_keys(2, np.zeros(1), np.zeros(1))[0])
+True
 """
 
 from __future__ import annotations
@@ -49,10 +51,10 @@ def stream_keys(root_seed: int, slots: np.ndarray, episodes: np.ndarray) -> np.n
     Returns:
         ``uint64`` array of keys with the shape of ``slots``.
     """
-    root = mix64(np.asarray([root_seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
-    with np.errstate(over="ignore"):
-        k = mix64(np.asarray(slots, dtype=np.int64).astype(np.uint64) ^ root)
-        return mix64(k ^ mix64(np.asarray(episodes, dtype=np.int64).astype(np.uint64) + root))
+    root = mix64(mix64(np.asarray([root_seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64)))[0]
+    # Nested (not symmetric) hashing: every (root, slot, episode) triple gets its own key.
+    slot_key = mix64(np.asarray(slots, dtype=np.int64).astype(np.uint64) ^ root)
+    return mix64(slot_key ^ mix64(np.asarray(episodes, dtype=np.int64).astype(np.uint64)))
 
 
 def uniforms(keys: np.ndarray, counter: int | np.ndarray, channels: int) -> np.ndarray:
