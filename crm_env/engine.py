@@ -24,6 +24,7 @@ from crm_env.observation import (
     observe,
     start_rows,
 )
+from crm_env.prefetch import CustomerPrefetch
 from gan_simulator.actions import ActionCatalog
 from gan_simulator.errors import EnvArgumentError
 from gan_simulator.protocol import Simulator, State, WeekOutcome, merge_rows
@@ -135,6 +136,7 @@ class CustomerEngine:
         self._started = False
         self._continue = config.opt_out == "continue"
         self._noise = NoiseSource()
+        self._prefetch: CustomerPrefetch | None = None
 
     def reset_all(self, seed: int | None) -> None:
         """Start a new episode in every slot.
@@ -146,32 +148,31 @@ class CustomerEngine:
             if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
                 raise EnvArgumentError(f"seed={seed!r} must be a non-negative integer or None")
             self.root_seed = int(seed)
-            self.episodes[:] = 0
         elif self.root_seed is None:
             self.root_seed = self.config.seed
             if self.root_seed is None:
                 self.root_seed = int(np.random.SeedSequence().entropy % (1 << 63))
                 log.info("no seed given; drew root seed %d", self.root_seed)
-            self.episodes[:] = 0
         elif self._started:
-            self.episodes += 1
+            self.reset_rows(np.arange(self.n))
+            return
         self._started = True
-        rows = np.arange(self.n)
+        self.episodes[:] = 0
         self.keys[:] = stream_keys(self.root_seed, self.slots, self.episodes)
         draw = self.simulator.draw_customers(
             uniforms(self.keys, 0, self.simulator.customer_noise_dim)
         )
         self.sim_state = draw.state
-        start_rows(self.buffers, rows, draw, self.layout, self.config.horizon)
+        start_rows(self.buffers, np.arange(self.n), draw, self.layout, self.config.horizon)
+        self._prefetch = CustomerPrefetch(self.simulator, self.root_seed, self.slots)
 
     def reset_rows(self, rows: np.ndarray) -> None:
         """Start the next episode in the slots ``rows`` only (autoreset)."""
         self.episodes[rows] += 1
-        keys = stream_keys(self.root_seed, self.slots[rows], self.episodes[rows])
-        self.keys[rows] = keys
-        draw = self.simulator.draw_customers(uniforms(keys, 0, self.simulator.customer_noise_dim))
-        merge_rows(self.sim_state, rows, draw.state)
-        start_rows(self.buffers, rows, draw, self.layout, self.config.horizon)
+        self.keys[rows] = stream_keys(self.root_seed, self.slots[rows], self.episodes[rows])
+        for part, draw in self._prefetch.take(rows, self.episodes):
+            merge_rows(self.sim_state, part, draw.state)
+            start_rows(self.buffers, part, draw, self.layout, self.config.horizon)
 
     def check_actions(self, actions: object) -> np.ndarray:
         """Validate a batch of action codes; returns ``int64[n]``."""

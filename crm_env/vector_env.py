@@ -212,8 +212,8 @@ class CRMVectorEnv(VectorEnv):
         done = terminated | truncated
         if done.any():
             rows = np.flatnonzero(done)
-            hist = e.buffers.history[rows].copy()
-            prof = e.buffers.profile[rows].copy()
+            hist = e.buffers.history[rows]  # fancy indexing copies
+            prof = e.buffers.profile[rows]
             final = np.full(self.num_envs, None, dtype=object)
             for j, i in enumerate(rows):
                 final[i] = {"history": hist[j], "profile": prof[j]}
