@@ -16,6 +16,10 @@ True
 ``simulator=`` accepts ``"gan"`` (the shipped GAN, wrapped by the :class:`ResponseModel`
 unless it learned action effects), ``"structural"``, a GAN checkpoint path or an instance.
 Bad arguments raise :class:`~gan_simulator.errors.EnvArgumentError`.
+
+Episode length is the env's ``horizon`` (config field, default 52 weeks): ``gym.make_vec``
+maps ``max_episode_steps`` onto it. ``gym.make(..., max_episode_steps=k)`` only adds
+Gymnasium's ``TimeLimit`` on top, so pass ``horizon=k`` to keep ``weeks_left`` consistent.
 """
 
 from __future__ import annotations

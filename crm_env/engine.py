@@ -236,9 +236,9 @@ class CustomerEngine:
         info["transactions"] = np.asarray(out.transactions, dtype=np.float32)
         info["customer_id"] = buf.customer_id.copy()
         info["week"] = week
-        info["slot"] = self.slots
+        info["slot"] = self.slots.copy()
         info["episode"] = self.episodes.copy()
-        info["action"] = actions
+        info["action"] = actions.copy()
         return reward, terminated, truncated, info
 
     def observe(self) -> dict[str, np.ndarray]:

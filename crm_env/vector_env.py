@@ -11,6 +11,7 @@ from gymnasium.vector.utils import batch_space
 
 from crm_env.engine import CustomerEngine
 from crm_env.factory import SimulatorSpec, build_config, resolve_simulator
+from crm_env.observation import CustomerBuffers, ObservationLayout
 from gan_simulator.actions import ActionCatalog
 from gan_simulator.errors import EnvArgumentError
 from gan_simulator.protocol import Simulator, State
@@ -167,7 +168,7 @@ class CRMVectorEnv(VectorEnv):
         return self._engine.catalog
 
     @property
-    def layout(self):  # noqa: ANN201 - ObservationLayout, kept import-light
+    def layout(self) -> ObservationLayout:
         """Names and positions of the observation features."""
         return self._engine.layout
 
@@ -182,7 +183,7 @@ class CRMVectorEnv(VectorEnv):
         return self._engine.buffers.week
 
     @property
-    def buffers(self):  # noqa: ANN201
+    def buffers(self) -> CustomerBuffers:
         """The live observation buffers (read-only by convention)."""
         return self._engine.buffers
 
