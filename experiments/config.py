@@ -147,6 +147,8 @@ class TrainingConfig:
         progress_bar: Show a progress bar while training.
         device: Torch device: ``auto``, ``cpu``, ``cuda``, ``cuda:1``...
         torch_threads: CPU threads torch may use (``0``: torch's default).
+        max_wall_minutes: Stop learning after this many minutes of wall time in one session
+            (``0``: no limit); the final model and evaluation are still written.
     """
 
     total_timesteps: int = 200_000
@@ -160,8 +162,13 @@ class TrainingConfig:
     progress_bar: bool = True
     device: str = "auto"
     torch_threads: int = 0
+    max_wall_minutes: float = 0.0
 
     def __post_init__(self) -> None:
+        if not self.max_wall_minutes >= 0:
+            raise ConfigError(
+                f"training.max_wall_minutes={self.max_wall_minutes!r} must be >= 0 (0: no limit)"
+            )
         _positive_int("training.total_timesteps", self.total_timesteps, 200_000)
         _positive_int("training.num_envs", self.num_envs, 64)
         _non_negative_int("training.seed", self.seed, 0)

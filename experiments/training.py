@@ -241,6 +241,27 @@ class CheckpointCallback(BaseCallback):
         return path
 
 
+class WallClockLimit(BaseCallback):
+    """Stop learning once ``minutes`` of wall time have passed (``0``: never)."""
+
+    def __init__(self, minutes: float) -> None:
+        super().__init__()
+        self.seconds = minutes * 60.0
+        self.start = time.perf_counter()
+        self.stopped = False
+
+    def _on_training_start(self) -> None:
+        self.start = time.perf_counter()
+
+    def _on_step(self) -> bool:
+        if self.seconds and time.perf_counter() - self.start > self.seconds:
+            logger.info("wall-time limit of %.1f min reached at step %d", self.seconds / 60,
+                        self.num_timesteps)
+            self.stopped = True
+            return False
+        return True
+
+
 @dataclass(frozen=True)
 class TrainResult:
     """What :func:`train` produced.
@@ -336,7 +357,8 @@ def train(config: ExperimentConfig, run_dir: str | Path, resume: bool = False,
     history = [h for h in history if h["step"] <= start_steps]
     evaluator = EvalCallback(config, run, norm, history)
     checkpointer = CheckpointCallback(config, run, norm)
-    callbacks = CallbackList([KPICallback(tc.kpi_every), evaluator, checkpointer])
+    limit = WallClockLimit(tc.max_wall_minutes)
+    callbacks = CallbackList([KPICallback(tc.kpi_every), evaluator, checkpointer, limit])
 
     remaining = tc.total_timesteps - start_steps
     started = time.perf_counter()
@@ -357,6 +379,7 @@ def train(config: ExperimentConfig, run_dir: str | Path, resume: bool = False,
         "name": config.name, "algorithm": config.agent.algorithm,
         "extractor": config.agent.extractor, "seed": tc.seed,
         "total_timesteps": int(model.num_timesteps), "resumed_from_step": start_steps,
+        "stopped_by_wall_time_limit": limit.stopped,
         "wall_seconds_this_session": wall,
         "fps_this_session": (int(model.num_timesteps) - start_steps) / wall if wall > 0 else None,
         "final_model": str(run / "final_model"), "final_evaluation": final,

@@ -46,6 +46,7 @@ def test_defaults_and_overrides():
         ({"agent": {"hyperparameters": {"lr": 0.1}}}, "unknown key 'lr' \\(value 0.1\\).*learning_rate"),
         ({"evaluation": {"n_customers": 0}}, "evaluation.n_customers=0 must be a positive integer"),
         ({"name": "my run"}, "name='my run' must be a plain label"),
+        ({"training": {"max_wall_minutes": -1}}, "max_wall_minutes=-1.0 must be >= 0"),
     ],
 )
 def test_bad_settings_name_key_value_and_allowed(data, message):
