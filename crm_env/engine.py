@@ -44,7 +44,7 @@ INFO_KEYS: tuple[str, ...] = (
     "customer_id",
     "week",
     "slot",
-    "episode",
+    "episode_index",
     "action",
 )
 """Keys of the per-step ``info`` dict; each value is an array over the slots."""
@@ -237,7 +237,7 @@ class CustomerEngine:
         info["customer_id"] = buf.customer_id.copy()
         info["week"] = week
         info["slot"] = self.slots.copy()
-        info["episode"] = self.episodes.copy()
+        info["episode_index"] = self.episodes.copy()
         info["action"] = actions.copy()
         return reward, terminated, truncated, info
 

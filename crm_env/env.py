@@ -63,7 +63,7 @@ class CRMEnv(gym.Env):
     ``margin * gross_spend - discount * gross_spend - contact_cost - incentive_cost`` in
     dollars times ``reward_scale``; ``info`` holds the parts as scalars (``revenue``,
     ``gross_spend``, ``discount_cost``, ``cogs``, ``contact_cost``, ``incentive_cost``,
-    ``purchased``, ``transactions``, ``customer_id``, ``week``, ``slot``, ``episode``,
+    ``purchased``, ``transactions``, ``customer_id``, ``week``, ``slot``, ``episode_index``,
     ``action``).
 
     ## Starting State
@@ -159,7 +159,7 @@ class CRMEnv(gym.Env):
         self._engine.reset_all(seed)
         self._done = False
         b = self._engine.buffers
-        return self._obs(), {"customer_id": int(b.customer_id[0]), "episode": int(self._engine.episodes[0])}
+        return self._obs(), {"customer_id": int(b.customer_id[0]), "episode_index": int(self._engine.episodes[0])}
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         """Play one week."""

@@ -149,15 +149,16 @@ class CustomerBuffers:
     """Preallocated per-customer arrays behind the observations of ``n`` env slots.
 
     ``history`` is a sliding window over a ring of ``window + RING_SPARE`` weeks (advancing a
-    week moves the window instead of shifting every customer's rows); ``profile`` holds the
-    live profile features, updated in place. The recent-action ring is stored slot-major
+    week moves the window instead of shifting every customer's rows); ``profile_t`` holds the
+    live profile features feature-major (``[P, n]``: each feature's update is one contiguous
+    pass) and ``profile`` is its ``[n, P]`` view. The recent-action ring is stored slot-major
     (``[RECENT_WEEKS, n]``) so that a week's update touches contiguous memory.
     """
 
     ring: np.ndarray  # float32[n, W + RING_SPARE, F_h]
     window: int
     pos: int  # first ring week of the window
-    profile: np.ndarray  # float32[n, P]
+    profile_t: np.ndarray  # float32[P, n]
     spend_sum: np.ndarray  # float64[n], list-price spend over purchase weeks
     recent_contact: np.ndarray  # float32[RECENT_WEEKS, n]
     recent_discount: np.ndarray  # float32[RECENT_WEEKS, n]
@@ -175,7 +176,7 @@ class CustomerBuffers:
             ring=np.zeros((n, w + RING_SPARE, f), dtype=np.float32),
             window=w,
             pos=0,
-            profile=np.zeros((n, *layout.profile_shape), dtype=np.float32),
+            profile_t=np.zeros((layout.profile_shape[0], n), dtype=np.float32),
             spend_sum=np.zeros(n, dtype=np.float64),
             recent_contact=np.zeros((RECENT_WEEKS, n), dtype=np.float32),
             recent_discount=np.zeros((RECENT_WEEKS, n), dtype=np.float32),
@@ -185,6 +186,11 @@ class CustomerBuffers:
             customer_id=np.full(n, -1, dtype=np.int64),
             scratch=np.zeros((f, n), dtype=np.float32),
         )
+
+    @property
+    def profile(self) -> np.ndarray:
+        """``float32[n, P]`` view of the live profile features."""
+        return self.profile_t.T
 
     @property
     def history(self) -> np.ndarray:
@@ -226,7 +232,7 @@ def start_rows(
 
     s = len(layout.static_names)
     static = np.asarray(draw.static, dtype=np.float64)
-    prof = np.zeros((n, buf.profile.shape[1]), dtype=np.float32)
+    prof = np.zeros((n, buf.profile_t.shape[0]), dtype=np.float32)
     prof[:, :s] = np.sign(static) * np.log1p(np.abs(static))
     prof[:, s + 0] = recency
     prof[:, s + 1] = frequency
@@ -272,12 +278,12 @@ def advance_week(
     row[3 + k] = 1.0
     buf.ring[:, buf.pos + w - 1] = row.T
 
-    p = buf.profile
+    p = buf.profile_t
     s = n_static
     r = buf.recent_pos
     contact, discount = is_contact[actions], is_discount[actions]
-    p[:, s + 5] += contact - buf.recent_contact[r]
-    p[:, s + 6] += discount - buf.recent_discount[r]
+    p[s + 5] += contact - buf.recent_contact[r]
+    p[s + 6] += discount - buf.recent_discount[r]
     buf.recent_contact[r] = contact
     buf.recent_discount[r] = discount
     buf.recent_pos = (r + 1) % RECENT_WEEKS
@@ -285,14 +291,14 @@ def advance_week(
     buf.week += 1
     buf.opted_out |= opted_out
 
-    recency = p[:, s]
+    recency = p[s]
     recency += 1.0
     recency[purchased] = 0.0
-    p[:, s + 1] += purchased
-    np.log1p(buf.spend_sum / np.maximum(p[:, s + 1], 1.0), out=p[:, s + 2], casting="unsafe")
-    p[:, s + 3] += 1.0
-    p[:, s + 4] -= 1.0
-    p[:, s + 7] = buf.opted_out
+    p[s + 1] += purchased
+    np.log1p(buf.spend_sum / np.maximum(p[s + 1], 1.0), out=p[s + 2], casting="unsafe")
+    p[s + 3] += 1.0
+    p[s + 4] -= 1.0
+    p[s + 7] = buf.opted_out
 
 
 _CODES: dict[int, np.ndarray] = {}

@@ -46,9 +46,9 @@ RECORDED_FEATURES: tuple[str, ...] = (
 )
 """Profile features recorded as the policy saw them before acting."""
 
-_INFO_COLUMNS: tuple[tuple[str, str], ...] = (
+_INFO_COLUMNS: tuple[tuple[str, str], ...] = (  # (info key, column dtype)
     ("slot", "int32"),
-    ("episode", "int32"),
+    ("episode_index", "int32"),
     ("customer_id", "int64"),
     ("week", "int16"),
     ("action", "int8"),
@@ -61,6 +61,9 @@ _INFO_COLUMNS: tuple[tuple[str, str], ...] = (
     ("contact_cost", "float64"),
     ("incentive_cost", "float64"),
 )
+
+_COLUMN = {"episode_index": "episode"}
+"""Info keys stored under another column name."""
 
 
 class EpisodeRecorder(VectorWrapper):
@@ -116,7 +119,7 @@ class EpisodeRecorder(VectorWrapper):
         if self._last_profile is None:
             raise EnvArgumentError("call reset() before step()")
         obs, reward, terminated, truncated, info = self.env.step(actions)
-        row = {name: np.asarray(info[name]).astype(dtype) for name, dtype in _INFO_COLUMNS}
+        row = {_COLUMN.get(k, k): np.asarray(info[k]).astype(d) for k, d in _INFO_COLUMNS}
         row["reward"] = np.asarray(reward, dtype=np.float64)
         row["terminated"] = np.asarray(terminated, dtype=bool)
         row["truncated"] = np.asarray(truncated, dtype=bool)
@@ -164,7 +167,9 @@ class EpisodeRecorder(VectorWrapper):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        fields = [pa.field(n, pa.from_numpy_dtype(np.dtype(d))) for n, d in _INFO_COLUMNS]
+        fields = [
+            pa.field(_COLUMN.get(k, k), pa.from_numpy_dtype(np.dtype(d))) for k, d in _INFO_COLUMNS
+        ]
         fields += [pa.field("reward", pa.float64()), pa.field("terminated", pa.bool_()),
                    pa.field("truncated", pa.bool_())]
         fields += [pa.field(n, pa.float32()) for n in RECORDED_FEATURES]

@@ -80,7 +80,8 @@ class CRMVectorEnv(VectorEnv):
     ``revenue`` (price paid), ``gross_spend``, ``discount_cost``, ``cogs`` (cost of goods,
     ``(1 - margin) * gross_spend``), ``contact_cost``, ``incentive_cost``, ``purchased``,
     ``transactions``, ``customer_id``, ``week`` (week just played, from 0), ``slot``,
-    ``episode`` and ``action``; ``reward == revenue - cogs - contact_cost - incentive_cost``.
+    ``episode_index`` (episodes the slot started before this one) and ``action``;
+    ``reward == revenue - cogs - contact_cost - incentive_cost``.
 
     ## Starting State
 
@@ -201,7 +202,7 @@ class CRMVectorEnv(VectorEnv):
         super().reset(seed=seed)
         self._engine.reset_all(seed)
         e = self._engine
-        return e.observe(), {"customer_id": e.buffers.customer_id.copy(), "episode": e.episodes.copy()}
+        return e.observe(), {"customer_id": e.buffers.customer_id.copy(), "episode_index": e.episodes.copy()}
 
     def step(
         self, actions: Any

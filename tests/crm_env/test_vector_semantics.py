@@ -63,7 +63,7 @@ def test_reset_draws_new_customers_every_time_and_seed_restarts() -> None:
     first = env.reset()[0]["profile"]
     second, info = env.reset()
     assert not np.array_equal(first, second["profile"])
-    assert np.all(info["episode"] == 1)
+    assert np.all(info["episode_index"] == 1)
     again = env.reset(seed=2)[0]["profile"]
     np.testing.assert_array_equal(first, again)
 
@@ -144,7 +144,7 @@ def test_same_step_autoreset_returns_next_customer_and_final_obs() -> None:
     assert np.all(obs["profile"][:, weeks_left] == 3)  # the next customer's first observation
     assert np.array_equal(env.week, [0, 0, 0, 0]) and np.all(info["week"] == 2)
     _, _, _, _, info = env.step(np.zeros(4, dtype=np.int64))
-    assert np.all(info["episode"] == 1) and np.all(info["week"] == 0)
+    assert np.all(info["episode_index"] == 1) and np.all(info["week"] == 0)
 
 
 def test_opt_out_terminates_and_horizon_truncates() -> None:
@@ -186,3 +186,19 @@ def test_observations_stay_in_the_declared_space(num_envs: int) -> None:
     for t in range(9):
         assert env.observation_space.contains(obs)
         obs, *_ = env.step(_policy(t, num_envs))
+
+
+def test_gymnasium_episode_statistics_wrapper_works() -> None:
+    import gymnasium as gym
+
+    envs = gym.wrappers.vector.RecordEpisodeStatistics(
+        CRMVectorEnv(num_envs=4, simulator="structural", seed=0, horizon=3)
+    )
+    envs.reset()
+    total = np.zeros(4)
+    for _ in range(3):
+        _, reward, _, _, info = envs.step(np.ones(4, dtype=np.int64))
+        total += reward
+    assert info["_episode"].all()
+    np.testing.assert_array_equal(info["episode"]["l"], [3, 3, 3, 3])
+    np.testing.assert_allclose(info["episode"]["r"], total, rtol=1e-6)
