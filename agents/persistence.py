@@ -252,6 +252,7 @@ def load_model(
     """
     folder = Path(directory)
     meta = _read_meta(folder)
+    inference_only = env is None
     if env is None:
         if observation_space is None or action_space is None:
             raise CheckpointError("load_model needs an env or both observation and action space")
@@ -265,10 +266,13 @@ def load_model(
             )
     spec = dict(meta["model_spec"])
     hyper = dict(spec.pop("hyperparameters", {}) or {})
-    # Inference needs no replay memory; keep DQN from allocating its buffer.
-    if "buffer_size" in hyper:
-        hyper["buffer_size"] = 1
-        hyper["learning_starts"] = 0
+    if inference_only:
+        # Inference needs no replay memory or long rollouts: keep buffers tiny.
+        if "buffer_size" in hyper:
+            hyper["buffer_size"] = 1
+            hyper["learning_starts"] = 0
+        if "n_steps" in hyper and "batch_size" in hyper:
+            hyper["batch_size"] = hyper["n_steps"]
     model = build_model(env, hyperparameters=hyper, device=device, **spec)
     weights = folder / "policy.safetensors"
     if not weights.is_file():

@@ -12,7 +12,7 @@ from gan_simulator.errors import ConfigError
 from tests.agents.conftest import SMALL_ENV
 
 SMALL_EXTRACTOR = {
-    "cnn": {"channels": [8], "kernel_size": 2, "profile_hidden": 8, "features_dim": 16},
+    "cnn": {"channels": [8], "kernel_size": 3, "profile_hidden": 8, "features_dim": 16},
     "gru": {"hidden_size": 8, "profile_hidden": 8, "features_dim": 16},
 }
 SMALL_HYPER = {

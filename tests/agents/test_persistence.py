@@ -41,7 +41,7 @@ def _trained(spec: dict, norm: bool = True):
 
 
 @pytest.mark.parametrize("spec", [SPEC, {**SPEC, "algorithm": "ppo", "policy_kwargs": {},
-                                          "extractor": "cnn", "extractor_kwargs": {"kernel_size": 2}}])
+                                          "extractor": "cnn", "extractor_kwargs": {"kernel_size": 3}}])
 def test_save_load_gives_identical_actions(tmp_path, spec):
     model, vn = _trained(spec)
     save_model(model, tmp_path / "m", spec, ObsNormalizer.from_vecnormalize(vn))
