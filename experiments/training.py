@@ -35,7 +35,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from agents.factory import build_model
 from agents.persistence import ObsNormalizer, load_checkpoint, save_checkpoint, save_model
-from agents.policies import TrainedPolicy, load_policy
+from agents.policies import TrainedPolicy
 from experiments.config import ExperimentConfig
 from experiments.rollout import ACTIVE_WEEKS, RolloutResult, compare, rollout
 from gan_simulator.errors import ConfigError
@@ -154,12 +154,22 @@ class KPICallback(BaseCallback):
 
 
 class EvalCallback(BaseCallback):
-    """Periodic evaluation on fresh customers against a baseline, logged under ``eval/``."""
+    """Periodic evaluation on fresh customers against a baseline, logged under ``eval/``.
+
+    Args:
+        config: The experiment.
+        run_dir: The run folder (``evaluations.json`` goes there).
+        norm: The training ``VecNormalize`` whose observation statistics the policy needs.
+        history: Earlier evaluations (kept on resume).
+        simulator: The training env's simulator instance (simulators keep no state of their
+            own, so evaluation shares it instead of loading it again).
+    """
 
     def __init__(self, config: ExperimentConfig, run_dir: Path, norm: VecNormalize | None,
-                 history: list[dict[str, Any]]) -> None:
+                 history: list[dict[str, Any]], simulator: Any = None) -> None:
         super().__init__()
         self.config = config
+        self.simulator = simulator if simulator is not None else simulator_spec(config)
         self.run_dir = run_dir
         self.norm = norm
         self.history = history
@@ -175,10 +185,10 @@ class EvalCallback(BaseCallback):
         ev = self.config.evaluation
         policy = TrainedPolicy(self.model, ObsNormalizer.from_vecnormalize(self.norm)
                                if self.norm else None)
-        agent = rollout(policy, simulator_spec(self.config), self.config.env, n_customers,
+        agent = rollout(policy, self.simulator, self.config.env, n_customers,
                         ev.seed, deterministic=ev.deterministic)
         if self._baseline is None or self._baseline.n_customers != n_customers:
-            self._baseline = rollout(ev.baseline, simulator_spec(self.config), self.config.env,
+            self._baseline = rollout(ev.baseline, self.simulator, self.config.env,
                                      n_customers, ev.seed)
         table = compare({"agent": agent, ev.baseline: self._baseline}, ev.baseline)
         return {"step": int(self.num_timesteps), "n_customers": n_customers,
@@ -355,7 +365,7 @@ def train(config: ExperimentConfig, run_dir: str | Path, resume: bool = False,
     history_path = run / "evaluations.json"
     history = json.loads(history_path.read_text()) if resume and history_path.is_file() else []
     history = [h for h in history if h["step"] <= start_steps]
-    evaluator = EvalCallback(config, run, norm, history)
+    evaluator = EvalCallback(config, run, norm, history, _base_vec_env(env).simulator)
     checkpointer = CheckpointCallback(config, run, norm)
     limit = WallClockLimit(tc.max_wall_minutes)
     callbacks = CallbackList([KPICallback(tc.kpi_every), evaluator, checkpointer, limit])
@@ -387,17 +397,3 @@ def train(config: ExperimentConfig, run_dir: str | Path, resume: bool = False,
     write_json(run / "train_summary.json", summary)
     env.close()
     return TrainResult(run, summary)
-
-
-def evaluate_policies(config: ExperimentConfig, specs: list[str], n_customers: int,
-                      seed: int | None = None, device: str = "cpu") -> dict[str, dict[str, float]]:
-    """KPIs of several policy specs on the same customers, with paired differences vs the first.
-
-    A small helper for benchmark tables; the full ``crmgym evaluate`` report lives elsewhere.
-    """
-    seed = config.evaluation.seed if seed is None else seed
-    results: dict[str, RolloutResult] = {}
-    for spec in specs:
-        results[spec] = rollout(lambda env, s=spec: load_policy(s, env, device),
-                                simulator_spec(config), config.env, n_customers, seed)
-    return compare(results, specs[0])
