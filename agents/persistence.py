@@ -69,6 +69,15 @@ def space_to_json(space: spaces.Space) -> dict[str, Any]:
     return {"type": type(space).__name__}
 
 
+def _shapes(desc: dict[str, Any]) -> str:
+    """Compact text of a :func:`space_to_json` description, e.g. ``history[8, 9] profile[11]``."""
+    if desc.get("type") == "Dict":
+        return " ".join(f"{k}{v.get('shape', v)}" for k, v in desc["spaces"].items())
+    if desc.get("type") == "Discrete":
+        return f"Discrete({desc['n']})"
+    return str(desc)
+
+
 @dataclass(frozen=True)
 class ObsNormalizer:
     """Frozen ``VecNormalize`` observation statistics applied at inference time.
@@ -261,8 +270,9 @@ def load_model(
                         ("action_space", env.action_space)):
         if meta[name] != space_to_json(space):
             raise CheckpointError(
-                f"model in {str(folder)!r} was trained with {name} {meta[name]}, but the env has "
-                f"{space_to_json(space)}; use the env settings the model was trained with"
+                f"model in {str(folder)!r} was trained with {name} {_shapes(meta[name])}, but the "
+                f"env has {_shapes(space_to_json(space))}; use the env settings the model was "
+                "trained with (history is [env.window, features]; see its model.json)"
             )
     spec = dict(meta["model_spec"])
     hyper = dict(spec.pop("hyperparameters", {}) or {})
