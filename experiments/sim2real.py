@@ -148,6 +148,7 @@ def _log_panel(config: Sim2RealConfig, truth: StructuralSimulator, out: Path) ->
             "transaction_rows": int(len(frame)),
             "treated_customer_weeks": int((log.campaign["action"] != "none").sum()),
             "purchase_rate": float(panel.feature("purchased")[panel.mask].mean()),
+            "policy": config.log.policy.kind,
             "files": {k: str(v) for k, v in paths.items()}}
     return log, panel, info
 

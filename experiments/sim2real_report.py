@@ -95,7 +95,7 @@ def render_report(r: dict[str, Any]) -> str:
         "",
         f"A campaign history of {r['log']['customers']:,} customers over {r['log']['weeks']} weeks "
         f"was written by the structural ground truth (fingerprint `{r['truth']['fingerprint']}`) "
-        f"under a randomised logging policy; a GAN (fingerprint `{r['gan']['fingerprint']}`, "
+        f"under a {r['log'].get('policy', 'randomised')} logging policy; a GAN (fingerprint `{r['gan']['fingerprint']}`, "
         f"{r['gan']['epochs']} epochs, learned action effects: {r['gan']['learned_actions']}) was "
         "trained on it; the same RL algorithm was trained in the GAN world and in the truth; every "
         f"policy was then judged on the same {ev['customers']:,} truth customers over "
