@@ -27,7 +27,10 @@ def env() -> CRMVectorEnv:
 
 
 def _observation(env: CRMVectorEnv) -> dict[str, np.ndarray]:
-    return {"history": env.buffers.history.copy(), "profile": env.buffers.profile.copy()}
+    """The current observation (heuristics read only the profile, by name)."""
+    n = env.num_envs
+    return {"history": np.zeros((n, *env.layout.history_shape), dtype=np.float32),
+            "profile": env.buffers.profile.copy()}
 
 
 def _profile(env: CRMVectorEnv, rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
