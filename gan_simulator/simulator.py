@@ -3,8 +3,9 @@
 It implements :class:`gan_simulator.protocol.Simulator`. All randomness comes in as uniforms
 from the caller (common random numbers); every call handles the whole batch at once under
 ``torch.no_grad()``. Per customer the state holds the GRU hidden state ``h`` ``[n, 1, H]``, the
-belief ``alive`` ``[n]`` that the customer has not silently lapsed, and the standardised
-``profile`` ``[n, P]`` — all with the customer on axis 0, so
+belief ``alive`` ``[n, M]`` that the customer has not silently lapsed (per rate class), ``last`` ``[n]`` (the previous
+week had a purchase), ``gap`` ``[n]`` (weeks since the last purchase or contact) and the
+standardised ``profile`` ``[n, P]`` — all with the customer on axis 0, so
 :func:`~gan_simulator.protocol.merge_rows` works.
 
 The weekly count (``WeekOutcome.transactions``) is the number of distinct purchase days, the
@@ -38,6 +39,7 @@ from gan_simulator.models.generator import (
     AttributeGenerator,
     SequenceGenerator,
     alive_update,
+    event_weight,
     purchase_probability,
 )
 from gan_simulator.protocol import CustomerDraw, State, WeekOutcome
@@ -105,7 +107,7 @@ class GANSimulator:
         attribute = AttributeGenerator(transform.profile_dim, m.attribute_noise_dim,
                                        m.attribute_hidden)
         sequence = SequenceGenerator(transform.profile_dim, len(catalog), transform.max_count,
-                                     m.hidden, m.step_noise_dim, m.head_hidden)
+                                     m.hidden, m.step_noise_dim, m.head_hidden, m.rate_classes)
         load_module_state(attribute, tensors, "attribute", path)
         load_module_state(sequence, tensors, "sequence", path)
         h = hashlib.sha256(meta["data_fingerprint"].encode())
@@ -180,12 +182,15 @@ class GANSimulator:
             static, count0, spend0 = self.transform.profile_inverse(raw)
             profile = torch.from_numpy(self.transform.profile_forward(static, count0, spend0))
             profile = profile.to(self.device)
-            week0 = torch.from_numpy(self.transform.week_inputs(count0, spend0)).to(self.device)
             n = len(u)
+            week0 = torch.from_numpy(self.transform.week_inputs(count0, spend0, np.zeros(n)))
+            ones = torch.ones(n, device=self.device)
             h = self.sequence.initial_hidden(profile)
-            h = self.sequence.absorb(h, week0, self._eye[torch.zeros(n, dtype=torch.long)])
-        state = {"h": h[:, None, :].contiguous(), "alive": torch.ones(n, device=self.device),
-                 "last": torch.ones(n, device=self.device), "profile": profile}
+            h = self.sequence.absorb(h, week0.to(self.device),
+                                     self._eye[torch.zeros(n, dtype=torch.long)], ones)
+            alive = self.sequence.initial_belief(profile)
+        state = {"h": h[:, None, :].contiguous(), "alive": alive, "last": ones.clone(),
+                 "gap": torch.zeros(n, device=self.device), "profile": profile}
         history = np.stack([np.ones(n, np.float32), count0, spend0], axis=1)[:, None, :]
         return CustomerDraw(state, static, history, np.ones((n, 1), bool),
                             np.full(n, -1, dtype=np.int64))
@@ -237,21 +242,27 @@ class GANSimulator:
         aoh = self._eye[data.actions]
         states = self.sequence.encode(data.profile, data.weeks, aoh)
         n, length = data.count.shape
-        alive = torch.ones(n, device=self.device)
+        alive = self.sequence.initial_belief(data.profile)
+        off = self.sequence.rate_offsets
         if length > 1:
             prof = data.profile[:, None, :].expand(n, length - 1, data.profile.shape[1])
             z = torch.zeros(n, length - 1, self.sequence.noise_dim, device=self.device)
-            hd = self.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z)
+            hd = self.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z,
+                                     torch.expm1(data.weeks[:, 1:, 3]))
             bought = (data.count[:, 1:] > 0).float()
             for t in range(length - 1):
                 _, before, p = purchase_probability(alive, hd["drop_logit"][:, t],
-                                                    hd["buy_logit"][:, t], (data.count[:, t] > 0).float())
-                alive = torch.where(data.valid[:, t + 1], alive_update(before, p, bought[:, t]), alive)
+                                                    hd["buy_logit"][:, t], (data.count[:, t] > 0).float(),
+                                                    off)
+                alive = torch.where(data.valid[:, t + 1, None], alive_update(before, p, bought[:, t]),
+                                    alive)
         last = (data.valid.sum(dim=1) - 1).clamp_min(0)
         rows = torch.arange(n, device=self.device)
         h = states[rows, last]
         return {"h": h[:, None, :].contiguous(), "alive": alive,
-                "last": (data.count[rows, last] > 0).float(), "profile": data.profile}
+                "last": (data.count[rows, last] > 0).float(),
+                "gap": torch.as_tensor(data.gap_end, dtype=torch.float32, device=self.device),
+                "profile": data.profile}
 
     # ------------------------------------------------------------------ dynamics
     def _week(self, state: State, actions: np.ndarray, z: torch.Tensor,
@@ -259,9 +270,9 @@ class GANSimulator:
                                                          torch.Tensor, torch.Tensor, torch.Tensor]:
         a = torch.as_tensor(np.asarray(actions, dtype=np.int64), device=self.device)
         aoh = self._eye[a]
-        hd = self.sequence.heads(state["h"][:, 0], aoh, state["profile"], z)
+        hd = self.sequence.heads(state["h"][:, 0], aoh, state["profile"], z, state["gap"] + 1.0)
         prob, before, p = purchase_probability(state["alive"], hd["drop_logit"], hd["buy_logit"],
-                                              state["last"])
+                                              state["last"], self.sequence.rate_offsets)
         if logit_offset is not None:
             off = torch.as_tensor(np.asarray(logit_offset, np.float32), device=self.device)
             q = prob.clamp(1e-7, 1 - 1e-7)
@@ -302,11 +313,14 @@ class GANSimulator:
             mu, scale = self._spend_params(hd, cls, log_spend_offset)
             log_spend = (mu + scale * normals[:, 2]).clamp_min(0.0)
             spend_std = (log_spend - self.transform.spend_mean) / self.transform.spend_std
-            week = torch.stack([bought, bought * self._log_counts[cls], bought * spend_std], 1)
+            gap = state["gap"] + 1.0
+            week = torch.stack([bought, bought * self._log_counts[cls], bought * spend_std,
+                                torch.log1p(gap)], 1)
             alive = alive_update(before, p, bought)
-            h = self.sequence.absorb(state["h"][:, 0], week, aoh)
+            event = event_weight(bought, aoh)
+            h = self.sequence.absorb(state["h"][:, 0], week, aoh, event)
         new_state = {"h": h[:, None, :], "alive": alive, "last": bought,
-                     "profile": state["profile"]}
+                     "gap": gap * (1.0 - event), "profile": state["profile"]}
         b = bought.cpu().numpy() > 0
         outcome = WeekOutcome(
             purchased=b,

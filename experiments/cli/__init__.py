@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "experiments.cli.data_cmd",
     "experiments.cli.decide_cmd",
     "experiments.cli.evaluate_cmd",
+    "experiments.cli.gan_cmd",
     "experiments.cli.replay_cmd",
     "experiments.cli.run_cmd",
     "experiments.cli.sim2real_cmd",

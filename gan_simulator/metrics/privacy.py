@@ -2,11 +2,12 @@
 
 A customer's **record** is their calendar-aligned weekly sequence. Two representations:
 
-* ``"counts"``: weekly transactions, rounded to integers (``T`` numbers). On CDNOW 68.6% of
+* ``"counts"``: the weekly count (transactions or purchase days, whichever ``behaviour``
+  carries), rounded to integers (``T`` numbers). On CDNOW 68.6% of
   customers share this sequence exactly with another customer (most bought once and never
   again), so exact matches are common *between real customers* and prove nothing by
   themselves;
-* ``"counts+spend"`` (the headline): weekly transactions and ``log1p`` weekly spend rounded to
+* ``"counts+spend"`` (the headline): weekly counts and ``log1p`` weekly spend rounded to
   cents (``2T`` numbers) - still many ties among one-time buyers of the same CD.
 
 **Distance to closest record (DCR)**: Euclidean distance from a record to its nearest record

@@ -12,10 +12,17 @@ panel and writes the results atomically. The simulator needs two methods:
 Which real customers are compared with what:
 
 * fidelity, discriminative score, TSTR test set, privacy holdout: the *test* customers of
-  ``panel.split_customers(split_seed)`` (never seen in training);
-* TSTR's real-trained model and the privacy reference: the *train* customers of that split
-  (the ones the GAN learned from when it was trained on the same split);
+  ``panel.split_customers(split_seed)`` (default fractions 0.8/0.1/0.1);
+* TSTR's real-trained model and the privacy reference: the *train* customers of that split;
 * holdout forecast: *all* customers who bought during calibration, as in the classic test.
+
+The split draws one permutation per seed whatever the fractions, so it nests with the GAN
+trainer's ``split_customers(split_seed, (0.9, 0.1, 0.0))``: these *test* customers (the last
+10%) are exactly the trainer's validation customers, used for early stopping only and never
+for a gradient step, and these *train* customers (the first 80%) all trained the GAN.
+
+Real weeks are read as ``(purchased, count, spend)`` with ``count = count_feature``; the
+default ``"purchase_days"`` is what ``GANSimulator`` generates as its weekly count.
 """
 
 from __future__ import annotations
@@ -60,10 +67,16 @@ class ReportableSimulator(Protocol):
         ...
 
 
-def real_week_arrays(panel: CustomerPanel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(behaviour [N, T, 3] in WEEK_FEATURES order, mask [N, T], static [N, S])`` of a panel."""
+def real_week_arrays(
+    panel: CustomerPanel, count_feature: str = "purchase_days"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(behaviour [N, T, 3], mask [N, T], static [N, S])`` of a panel.
+
+    ``behaviour`` is in WEEK_FEATURES order with the panel's ``count_feature`` as the weekly
+    count (``"purchase_days"`` or ``"transactions"``).
+    """
     behaviour = np.stack(
-        [panel.feature(name) for name in ("purchased", "transactions", "spend")], axis=-1
+        [panel.feature(name) for name in ("purchased", count_feature, "spend")], axis=-1
     ).astype(np.float32)
     return behaviour, panel.mask.astype(bool), panel.static.astype(np.float32)
 
@@ -131,6 +144,7 @@ def write_report(
     quick: bool = False,
     split_seed: int | None = None,
     transactions: pd.DataFrame | None = None,
+    count_feature: str = "purchase_days",
 ) -> dict[str, Any]:
     """Evaluate ``simulator`` against ``panel`` and write report.md, PNGs and report.json.
 
@@ -146,6 +160,7 @@ def write_report(
             (default: ``seed``).
         transactions: Optional canonical transaction frame of ``panel``; when given, BG/NBD is
             fitted on the exact day-level summary instead of the weekly one.
+        count_feature: Panel feature compared with the simulator's weekly count.
 
     Returns:
         The dictionary written to ``report.json``.
@@ -163,8 +178,8 @@ def write_report(
     gen_b, gen_m, gen_s = _generated_arrays(
         simulator.generate(n_gen, periods, seed), n_gen, periods
     )
-    test_b, test_m, test_s = real_week_arrays(test)
-    train_b, train_m, _ = real_week_arrays(train)
+    test_b, test_m, test_s = real_week_arrays(test, count_feature)
+    train_b, train_m, _ = real_week_arrays(train, count_feature)
     timings["generate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -233,6 +248,7 @@ def write_report(
         "settings": {
             "seed": seed,
             "split_seed": split_seed if split_seed is not None else seed,
+            "count_feature": count_feature,
             "quick": quick,
             "calibration_periods": calibration_periods,
             **settings,

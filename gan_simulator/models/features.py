@@ -161,12 +161,13 @@ class FeatureTransform:
         return np.maximum(np.expm1(np.asarray(z, np.float64) * self.spend_std + self.spend_mean),
                           0.0).astype(np.float32)
 
-    def week_inputs(self, count: np.ndarray, spend: np.ndarray) -> np.ndarray:
-        """Generator inputs ``[..., 3]``: purchased, ``log1p(count)``, standardised spend (0 if none)."""
+    def week_inputs(self, count: np.ndarray, spend: np.ndarray, gap: np.ndarray) -> np.ndarray:
+        """Generator inputs ``[..., 4]``: purchased, ``log1p(count)``, standardised spend (0 if
+        none), ``log1p(gap)`` with ``gap`` the weeks since the previous event."""
         bought = (count > 0).astype(np.float32)
         return np.stack(
             [bought, np.log1p(np.maximum(count, 0.0)).astype(np.float32),
-             bought * self.spend_forward(spend)], axis=-1,
+             bought * self.spend_forward(spend), np.log1p(np.asarray(gap, np.float32))], axis=-1,
         ).astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:

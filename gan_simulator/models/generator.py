@@ -11,13 +11,26 @@ training (teacher-forced or free-running) and the batched simulator alike:
 * :meth:`SequenceGenerator.absorb` folds the week that happened (and its action) into the
   hidden state, so the state is driven by the customer's past — real or generated.
 
-**Latent alive/dropout.** Besides the GRU state every customer carries ``alive``: the
-probability that they have not silently lapsed (the BG/NBD idea, Fader, Hardie & Lee 2005,
-learned here instead of assumed). Right after a purchase week an active customer drops out
-with probability ``q``; an active one buys with probability ``p`` each week. A purchase proves the customer
-active (``alive = 1``); a quiet week lowers the belief by Bayes' rule. Tracking the belief is
-exactly equivalent to sampling a hidden alive flag, needs no extra randomness and lets the
-forecast decay the way lapsed customers do.
+**Event-driven state.** The GRU absorbs only *events*: weeks with a purchase or a contact,
+together with the gap in weeks since the previous event. A quiet week leaves the hidden state
+untouched, so the purchase rate of an active customer does not drift with the mere passage of
+time — silence is explained by the alive belief below, which is what lets the model
+extrapolate beyond the weeks it was trained on (a GRU that counts quiet weeks only knows
+recencies it has seen). The heads do see the gap since the last event, but only through
+fading features ``exp(-gap / tau)`` for ``tau`` in :data:`RECENCY_SCALES`: short-term
+repurchase ("clumpiness") can be learned, while long gaps all look alike, so forecasts far
+beyond the training window neither drift nor explode.
+
+**Latent alive/dropout and rate classes.** Besides the GRU state every customer carries a
+belief ``alive[m]``: the probability that they have not silently lapsed *and* belong to rate
+class ``m`` (the BG/NBD idea, Fader, Hardie & Lee 2005, with its gamma-distributed purchase
+rate replaced by ``M`` learned classes whose logits add ``offsets[m]`` to the generator's
+purchase logit). Right after a purchase week an active customer drops out with probability
+``q``; an active one in class ``m`` buys with probability ``p_m``. Observed weeks update the
+belief by Bayes' rule: a purchase proves the customer active, silence shifts mass towards
+slow classes and towards "lapsed". Tracking the belief is exactly equivalent to sampling
+hidden flags, needs no extra randomness, and lets the forecast decay the way lapsed
+customers do while slow-but-alive customers keep buying.
 """
 
 from __future__ import annotations
@@ -25,38 +38,59 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-WEEK_INPUTS = 3
-"""Per-week generator input: purchased, log1p(count), standardised spend."""
+WEEK_INPUTS = 4
+"""Per-week generator input: purchased, log1p(count), standardised spend, log1p(gap weeks)."""
+
+
+RECENCY_SCALES: tuple[float, ...] = (1.0, 3.0, 8.0)
+"""Time constants (weeks) of the fading recency features given to the output heads."""
+
+
+def event_weight(bought: torch.Tensor, action_onehot: torch.Tensor) -> torch.Tensor:
+    """1 for a week with a purchase or a contact (any action but ``none``), else 0.
+
+    Relaxed purchases give a value in ``[0, 1]``.
+    """
+    contacted = 1.0 - action_onehot[..., 0]
+    return bought + contacted - bought * contacted
 
 
 def purchase_probability(alive: torch.Tensor, drop_logit: torch.Tensor, buy_logit: torch.Tensor,
-                         last_bought: torch.Tensor
+                         last_bought: torch.Tensor, offsets: torch.Tensor
                          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Marginal purchase probability of a week.
 
     Args:
-        alive: Belief that the customer is still active before the week, ``[B]``.
-        drop_logit: Logit of dropping out before this week if active, ``[B]``.
-        buy_logit: Logit of buying this week if active, ``[B]``.
+        alive: Belief ``[B, M]`` that the customer is active and in rate class ``m`` before
+            the week (the rest, ``1 - sum``, is the belief that they have lapsed).
+        drop_logit: Logit of dropping out right after a purchase week, ``[B]``.
+        buy_logit: Base logit of buying this week if active, ``[B]``.
         last_bought: Whether (or, relaxed, how much) the previous week was a purchase week;
             as in BG/NBD the customer can drop out only right after a purchase.
+        offsets: ``[M]`` logit offsets of the rate classes.
 
     Returns:
-        ``(prob, alive_before, p)``: the purchase probability, the belief after the dropout
-        hazard and the conditional purchase probability.
+        ``(prob [B], alive_before [B, M], p [B, M])``: the purchase probability, the belief
+        after the dropout chance and the purchase probability of each active class.
     """
-    alive_before = alive * (1.0 - last_bought * torch.sigmoid(drop_logit))
-    p = torch.sigmoid(buy_logit)
-    return alive_before * p, alive_before, p
+    keep = 1.0 - last_bought * torch.sigmoid(drop_logit)
+    alive_before = alive * keep[..., None]
+    p = torch.sigmoid(buy_logit[..., None] + offsets)
+    return (alive_before * p).sum(-1), alive_before, p
 
 
 def alive_update(alive_before: torch.Tensor, p: torch.Tensor, bought: torch.Tensor) -> torch.Tensor:
-    """Belief after observing the week; ``bought`` may be relaxed to ``[0, 1]``.
+    """Belief ``[B, M]`` after observing the week; ``bought`` ``[B]`` may be relaxed to ``[0, 1]``.
 
-    A purchase sets the belief to 1; a quiet week gives ``a(1-p) / (1 - a p)``.
+    Bayes' rule: a purchase proves the customer active and reweights the classes by ``p``;
+    a quiet week reweights them by ``1 - p`` and moves mass towards "lapsed".
     """
-    quiet = alive_before * (1.0 - p) / (1.0 - alive_before * p).clamp_min(1e-6)
-    return bought + (1.0 - bought) * quiet
+    joint = alive_before * p
+    prob = joint.sum(-1, keepdim=True)
+    after_buy = joint / prob.clamp_min(1e-12)
+    after_quiet = (alive_before - joint) / (1.0 - prob).clamp_min(1e-6)
+    b = bought[..., None]
+    return b * after_buy + (1.0 - b) * after_quiet
 
 
 class AttributeGenerator(nn.Module):
@@ -92,19 +126,24 @@ class SequenceGenerator(nn.Module):
         hidden: GRU width.
         noise_dim: Fresh noise per week fed to the output heads.
         head_hidden: Width of the output MLP.
+        rate_classes: Number ``M`` of latent purchase-rate classes.
     """
 
     def __init__(self, profile_dim: int, n_actions: int, max_count: int, hidden: int = 48,
-                 noise_dim: int = 4, head_hidden: int = 64) -> None:
+                 noise_dim: int = 4, head_hidden: int = 64, rate_classes: int = 4) -> None:
         super().__init__()
         self.hidden = hidden
         self.noise_dim = noise_dim
         self.n_actions = n_actions
         self.max_count = max_count
         self.init = nn.Linear(profile_dim, hidden)
+        self.prior = nn.Linear(profile_dim, rate_classes)
+        self.rate_offsets = nn.Parameter(torch.linspace(-2.0, 2.0, rate_classes))
         self.gru = nn.GRU(WEEK_INPUTS + n_actions, hidden, batch_first=True)
         self.body = nn.Sequential(
-            nn.Linear(hidden + n_actions + profile_dim + noise_dim, head_hidden), nn.ELU())
+            nn.Linear(hidden + n_actions + profile_dim + noise_dim + len(RECENCY_SCALES),
+                      head_hidden), nn.ELU())
+        self.register_buffer("inv_scales", 1.0 / torch.tensor(RECENCY_SCALES), persistent=False)
         # outputs: buy logit, drop logit, K count logits, K spend means, spend log-scale
         self.out = nn.Linear(head_hidden, 3 + 2 * max_count)
         with torch.no_grad():
@@ -114,11 +153,20 @@ class SequenceGenerator(nn.Module):
         """Hidden state ``[B, H]`` before the acquisition week is absorbed."""
         return torch.tanh(self.init(profile))
 
-    def absorb(self, h: torch.Tensor, week: torch.Tensor, action_onehot: torch.Tensor) -> torch.Tensor:
-        """Fold one week ``[B, 3]`` and its action ``[B, K]`` into the hidden state ``[B, H]``."""
+    def initial_belief(self, profile: torch.Tensor) -> torch.Tensor:
+        """Class belief ``[B, M]`` of a newly acquired (hence active) customer."""
+        return torch.softmax(self.prior(profile), dim=-1)
+
+    def absorb(self, h: torch.Tensor, week: torch.Tensor, action_onehot: torch.Tensor,
+               event: torch.Tensor) -> torch.Tensor:
+        """Fold one week ``[B, 4]`` and its action ``[B, K]`` into the hidden state ``[B, H]``.
+
+        Only events change the state: ``h + event * (GRU(x, h) - h)``.
+        """
         x = torch.cat([week, action_onehot], dim=1)
-        return torch.gru_cell(x, h, self.gru.weight_ih_l0, self.gru.weight_hh_l0,
-                              self.gru.bias_ih_l0, self.gru.bias_hh_l0)
+        new = torch.gru_cell(x, h, self.gru.weight_ih_l0, self.gru.weight_hh_l0,
+                             self.gru.bias_ih_l0, self.gru.bias_hh_l0)
+        return h + event[:, None] * (new - h)
 
     def encode(self, profile: torch.Tensor, weeks: torch.Tensor,
                actions_onehot: torch.Tensor) -> torch.Tensor:
@@ -126,25 +174,35 @@ class SequenceGenerator(nn.Module):
 
         Args:
             profile: ``[B, P]``.
-            weeks: ``[B, L, 3]`` weekly inputs, position 0 the acquisition week.
+            weeks: ``[B, L, 4]`` weekly inputs, position 0 the acquisition week (zeros for
+                weeks past the end of a record).
             actions_onehot: ``[B, L, K]`` action of each week.
 
         Returns:
             ``[B, L, H]``: state after absorbing weeks ``0..t``.
         """
-        h0 = self.initial_hidden(profile).unsqueeze(0)
-        out, _ = self.gru(torch.cat([weeks, actions_onehot], dim=2), h0)
-        return out
+        h = self.initial_hidden(profile)
+        events = event_weight(weeks[..., 0], actions_onehot)
+        events[:, 0] = 1.0
+        out = []
+        for t in range(weeks.shape[1]):
+            h = self.absorb(h, weeks[:, t], actions_onehot[:, t], events[:, t])
+            out.append(h)
+        return torch.stack(out, dim=1)
 
     def heads(self, h: torch.Tensor, action_onehot: torch.Tensor, profile: torch.Tensor,
-              z: torch.Tensor) -> dict[str, torch.Tensor]:
+              z: torch.Tensor, gap: torch.Tensor) -> dict[str, torch.Tensor]:
         """Distribution of the coming week; works on ``[B, ...]`` or ``[B, L, ...]`` inputs.
+
+        ``gap`` (``[B]`` or ``[B, L]``) is the number of weeks from the last event to the
+        coming week (>= 1).
 
         Returns:
             ``buy_logit`` and ``drop_logit`` ``[...]``, ``count_logits`` and ``spend_mean``
             ``[..., K]`` (standardised log-spend per count class), ``spend_log_scale`` ``[...]``.
         """
-        y = self.out(self.body(torch.cat([h, action_onehot, profile, z], dim=-1)))
+        fade = torch.exp(-gap[..., None] * self.inv_scales)
+        y = self.out(self.body(torch.cat([h, action_onehot, profile, z, fade], dim=-1)))
         k = self.max_count
         return {
             "buy_logit": y[..., 0],

@@ -22,12 +22,13 @@ class AlignedHistory:
 
     Attributes:
         profile: ``float32[N, P]`` standardised profile.
-        weeks: ``float32[N, L, 3]`` generator inputs per week (see ``FeatureTransform.week_inputs``).
+        weeks: ``float32[N, L, 4]`` generator inputs per week (see ``FeatureTransform.week_inputs``).
         count: ``float32[N, L]`` observed counts (0 = no purchase).
         spend: ``float32[N, L]`` standardised log-spend.
         actions: ``int64[N, L]`` action codes.
         valid: ``bool[N, L]`` observed weeks.
         first: ``int64[N]`` panel period of position 0.
+        gap_end: ``int64[N]`` weeks from the last event to the end of each record.
     """
 
     profile: torch.Tensor
@@ -37,6 +38,7 @@ class AlignedHistory:
     actions: torch.Tensor
     valid: torch.Tensor
     first: np.ndarray
+    gap_end: np.ndarray
 
     def __len__(self) -> int:
         return int(self.profile.shape[0])
@@ -50,14 +52,15 @@ class AlignedHistory:
             profile=self.profile[idx], weeks=self.weeks[idx, :length],
             count=self.count[idx, :length], spend=self.spend[idx, :length],
             actions=self.actions[idx, :length], valid=valid[:, :length],
-            first=self.first[np.asarray(index)],
+            first=self.first[np.asarray(index)], gap_end=self.gap_end[np.asarray(index)],
         )
 
     def to(self, device: torch.device | str) -> AlignedHistory:
         """Copy the tensors to ``device``."""
         return AlignedHistory(
             self.profile.to(device), self.weeks.to(device), self.count.to(device),
-            self.spend.to(device), self.actions.to(device), self.valid.to(device), self.first)
+            self.spend.to(device), self.actions.to(device), self.valid.to(device), self.first,
+            self.gap_end)
 
 
 def align_history(transform: FeatureTransform, static: np.ndarray, count: np.ndarray,
@@ -85,11 +88,20 @@ def align_history(transform: FeatureTransform, static: np.ndarray, count: np.nda
     s = np.where(valid, np.asarray(spend, np.float32)[rows, pos_c], 0.0).astype(np.float32)
     a = np.where(valid, np.asarray(actions)[rows, pos_c], 0).astype(np.int64)
     c = np.minimum(np.round(c), transform.max_count).astype(np.float32)
-    weeks = transform.week_inputs(c, s) * valid[..., None]
+    event = valid & ((c > 0) | (a != 0))
+    event[:, 0] = True
+    idx = np.arange(length)[None, :]
+    last_event = np.maximum.accumulate(np.where(event, idx, -1), axis=1)
+    gap = np.zeros((n, length), dtype=np.float32)
+    gap[:, 1:] = idx[:, 1:] - last_event[:, :-1]
+    weeks = transform.week_inputs(c, s, gap) * valid[..., None]
+    last_valid = valid.sum(axis=1) - 1
+    gap_end = last_valid - last_event[np.arange(n), np.maximum(last_valid, 0)]
     spend_std = transform.spend_forward(s) * (c > 0)
     profile = transform.profile_forward(static, np.maximum(c[:, 0], 1.0), s[:, 0])
     return AlignedHistory(
         profile=torch.from_numpy(profile), weeks=torch.from_numpy(weeks.astype(np.float32)),
         count=torch.from_numpy(c), spend=torch.from_numpy(spend_std.astype(np.float32)),
         actions=torch.from_numpy(a), valid=torch.from_numpy(valid), first=first,
+        gap_end=gap_end.astype(np.int64),
     )

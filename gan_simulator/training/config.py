@@ -27,6 +27,7 @@ class ModelConfig:
         attribute_noise_dim: Noise width of the attribute generator.
         attribute_hidden: Width of the attribute generator and critic.
         critic_hidden: Width of the sequence critic's conv and GRU branches.
+        rate_classes: Latent purchase-rate classes of the alive/dropout belief.
     """
 
     hidden: int = 48
@@ -35,10 +36,11 @@ class ModelConfig:
     attribute_noise_dim: int = 8
     attribute_hidden: int = 64
     critic_hidden: int = 32
+    rate_classes: int = 4
 
     def __post_init__(self) -> None:
         for name in ("hidden", "head_hidden", "attribute_noise_dim", "attribute_hidden",
-                     "critic_hidden"):
+                     "critic_hidden", "rate_classes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"model.{name}={getattr(self, name)} must be >= 1")
         if self.step_noise_dim < 0:

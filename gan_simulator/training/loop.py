@@ -95,8 +95,10 @@ def _nll(nets: GanNetworks, batch: AlignedHistory, n_actions: int,
     b, length = batch.count.shape
     z = torch.randn(b, length - 1, nets.sequence.noise_dim, generator=g, device=states.device)
     prof = batch.profile[:, None, :].expand(b, length - 1, batch.profile.shape[1])
-    heads = nets.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z)
-    return next_week_nll(heads, batch.count, batch.spend, batch.valid)
+    gap = torch.expm1(batch.weeks[:, 1:, 3])
+    heads = nets.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z, gap)
+    return next_week_nll(heads, batch.count, batch.spend, batch.valid,
+                         nets.sequence.initial_belief(batch.profile), nets.sequence.rate_offsets)
 
 
 def _train_batch(nets: GanNetworks, opt_g: torch.optim.Optimizer, opt_c: torch.optim.Optimizer,
@@ -128,11 +130,11 @@ def _train_batch(nets: GanNetworks, opt_g: torch.optim.Optimizer, opt_c: torch.o
                                   [real_seq], [fake_seq], g)
             loss_c = loss_c + critic_loss(d_real, d_fake) + tc.gp_weight * gp
             stats["sequence_wasserstein"] = (d_real.mean() - d_fake.mean()).item()
-            stats["gradient_penalty"] = float(gp)
+            stats["gradient_penalty"] = gp.item()
         opt_c.zero_grad(set_to_none=True)
         loss_c.backward()
         opt_c.step()
-        stats["critic_loss"] = float(loss_c)
+        stats["critic_loss"] = loss_c.item()
 
     # 2. generators
     loss_g = generator_adversarial_loss(
@@ -140,19 +142,19 @@ def _train_batch(nets: GanNetworks, opt_g: torch.optim.Optimizer, opt_c: torch.o
     if tc.supervised_weight > 0:
         nll = _nll(nets, batch, n_actions, g)
         loss_g = loss_g + tc.supervised_weight * nll["total"]
-        stats.update({f"nll_{k}": float(v) for k, v in nll.items()})
+        stats.update({f"nll_{k}": v.item() for k, v in nll.items()})
     if adversarial:
         fake_weeks = relaxed_rollout(nets.sequence, batch.profile, batch.weeks[:, 0], aoh,
                                      tc.temperature, g)
         adv = generator_adversarial_loss(
             nets.sequence_critic(batch.profile, critic_sequence(fake_weeks, aoh, batch.valid)))
         loss_g = loss_g + tc.adversarial_weight * adv
-        stats["generator_adversarial"] = float(adv)
+        stats["generator_adversarial"] = adv.item()
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     torch.nn.utils.clip_grad_norm_(list(nets.sequence.parameters()), 5.0)
     opt_g.step()
-    stats["generator_loss"] = float(loss_g)
+    stats["generator_loss"] = loss_g.item()
     return stats
 
 

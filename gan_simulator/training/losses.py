@@ -82,7 +82,8 @@ def logit_of(prob: torch.Tensor) -> torch.Tensor:
 
 
 def next_week_nll(heads: dict[str, torch.Tensor], count: torch.Tensor, spend: torch.Tensor,
-                  valid: torch.Tensor) -> dict[str, torch.Tensor]:
+                  valid: torch.Tensor, belief: torch.Tensor,
+                  offsets: torch.Tensor) -> dict[str, torch.Tensor]:
     """Negative log-likelihood of observed weeks ``1..L-1`` given the past.
 
     Args:
@@ -91,6 +92,8 @@ def next_week_nll(heads: dict[str, torch.Tensor], count: torch.Tensor, spend: to
         count: ``[B, L]`` observed counts (0 = no purchase), position 0 the acquisition week.
         spend: ``[B, L]`` observed standardised log-spend.
         valid: ``[B, L]`` bool, the week is observed.
+        belief: ``[B, M]`` class belief after the acquisition week.
+        offsets: ``[M]`` rate-class logit offsets.
 
     Returns:
         ``purchase``, ``count`` and ``spend`` summed NLL divided by the number of observed
@@ -99,16 +102,17 @@ def next_week_nll(heads: dict[str, torch.Tensor], count: torch.Tensor, spend: to
     target_valid = valid[:, 1:].float()
     bought = (count[:, 1:] > 0).float()
     n_weeks = target_valid.sum().clamp_min(1.0)
-    alive = torch.ones_like(bought[:, 0])
+    alive = belief
     purchase_ll = torch.zeros((), device=count.device)
     for t in range(bought.shape[1]):
         prob, alive_before, p = purchase_probability(
-            alive, heads["drop_logit"][:, t], heads["buy_logit"][:, t], (count[:, t] > 0).float())
+            alive, heads["drop_logit"][:, t], heads["buy_logit"][:, t], (count[:, t] > 0).float(),
+            offsets)
         y = bought[:, t]
         prob = prob.clamp(_EPS, 1 - _EPS)
         ll = y * torch.log(prob) + (1 - y) * torch.log1p(-prob)
         purchase_ll = purchase_ll + (ll * target_valid[:, t]).sum()
-        alive = torch.where(target_valid[:, t] > 0, alive_update(alive_before, p, y), alive)
+        alive = torch.where(target_valid[:, t, None] > 0, alive_update(alive_before, p, y), alive)
     k = heads["count_logits"].shape[-1]
     cls = (count[:, 1:].long().clamp(1, k) - 1)
     weight = bought * target_valid

@@ -14,6 +14,7 @@ from gan_simulator.models.generator import (
     AttributeGenerator,
     SequenceGenerator,
     alive_update,
+    event_weight,
     purchase_probability,
 )
 from gan_simulator.training.config import ModelConfig
@@ -46,7 +47,7 @@ class GanNetworks:
             return cls(
                 attribute=AttributeGenerator(p, cfg.attribute_noise_dim, cfg.attribute_hidden),
                 sequence=SequenceGenerator(p, n_actions, transform.max_count, cfg.hidden,
-                                           cfg.step_noise_dim, cfg.head_hidden),
+                                           cfg.step_noise_dim, cfg.head_hidden, cfg.rate_classes),
                 attribute_critic=AttributeCritic(p, cfg.attribute_hidden),
                 sequence_critic=SequenceCritic(p, WEEK_INPUTS + n_actions + 1, cfg.critic_hidden),
             )
@@ -73,7 +74,7 @@ def critic_sequence(weeks: torch.Tensor, actions_onehot: torch.Tensor,
 def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.Tensor,
                     actions_onehot: torch.Tensor, temperature: float,
                     generator: torch.Generator | None) -> torch.Tensor:
-    """Free-running weeks ``[B, L, 3]`` from the acquisition week, with relaxed samples.
+    """Free-running weeks ``[B, L, 4]`` from the acquisition week, with relaxed samples.
 
     Week 0 is the given acquisition week; each later week is sampled from the generator's
     heads (Gumbel-sigmoid purchase, Gumbel-softmax count, reparameterised spend) and fed back.
@@ -82,21 +83,27 @@ def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.
     b, length, _ = actions_onehot.shape
     dev = profile.device
     log_counts = torch.log1p(torch.arange(1, gen.max_count + 1, device=dev, dtype=profile.dtype))
-    h = gen.absorb(gen.initial_hidden(profile), week0, actions_onehot[:, 0])
-    alive = torch.ones(b, device=dev, dtype=profile.dtype)
+    ones = torch.ones(b, device=dev, dtype=profile.dtype)
+    h = gen.absorb(gen.initial_hidden(profile), week0, actions_onehot[:, 0], ones)
+    gap = torch.zeros(b, device=dev, dtype=profile.dtype)
+    alive = gen.initial_belief(profile)
     last = torch.ones(b, device=dev, dtype=profile.dtype)
     weeks = [week0]
     for t in range(1, length):
         z = torch.randn(b, gen.noise_dim, generator=generator, device=dev)
-        hd = gen.heads(h, actions_onehot[:, t], profile, z)
-        prob, alive_before, p = purchase_probability(alive, hd["drop_logit"], hd["buy_logit"], last)
+        gap = gap + 1.0
+        hd = gen.heads(h, actions_onehot[:, t], profile, z, gap)
+        prob, alive_before, p = purchase_probability(alive, hd["drop_logit"], hd["buy_logit"], last,
+                                                     gen.rate_offsets)
         y = gumbel_sigmoid(logit_of(prob), temperature, generator)
         c = gumbel_softmax(hd["count_logits"], temperature, generator)
         eps = torch.randn(b, generator=generator, device=dev)
         spend = (c * hd["spend_mean"]).sum(-1) + hd["spend_log_scale"].exp() * eps
-        week = torch.stack([y, y * (c * log_counts).sum(-1), y * spend], dim=-1)
+        week = torch.stack([y, y * (c * log_counts).sum(-1), y * spend, torch.log1p(gap)], dim=-1)
         alive, last = alive_update(alive_before, p, y), y
-        h = gen.absorb(h, week, actions_onehot[:, t])
+        event = event_weight(y, actions_onehot[:, t])
+        h = gen.absorb(h, week, actions_onehot[:, t], event)
+        gap = gap * (1.0 - event)
         weeks.append(week)
     return torch.stack(weeks, dim=1)
 
