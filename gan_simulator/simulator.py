@@ -189,7 +189,7 @@ class GANSimulator:
             h = self.sequence.absorb(h, week0.to(self.device),
                                      self._eye[torch.zeros(n, dtype=torch.long)], ones)
             alive = self.sequence.initial_belief(profile)
-        state = {"h": h[:, None, :].contiguous(), "alive": alive, "last": ones.clone(),
+        state = {"h": h[:, None, :].contiguous(), "alive": alive, "last": torch.zeros_like(ones),
                  "gap": torch.zeros(n, device=self.device), "profile": profile}
         history = np.stack([np.ones(n, np.float32), count0, spend0], axis=1)[:, None, :]
         return CustomerDraw(state, static, history, np.ones((n, 1), bool),
@@ -252,15 +252,15 @@ class GANSimulator:
             bought = (data.count[:, 1:] > 0).float()
             for t in range(length - 1):
                 _, before, p = purchase_probability(alive, hd["drop_logit"][:, t],
-                                                    hd["buy_logit"][:, t], (data.count[:, t] > 0).float(),
-                                                    off)
+                                                    hd["buy_logit"][:, t], (data.count[:, t] > 0).float() * float(t > 0),
+                                                    off, self.sequence.drop_offsets)
                 alive = torch.where(data.valid[:, t + 1, None], alive_update(before, p, bought[:, t]),
                                     alive)
         last = (data.valid.sum(dim=1) - 1).clamp_min(0)
         rows = torch.arange(n, device=self.device)
         h = states[rows, last]
         return {"h": h[:, None, :].contiguous(), "alive": alive,
-                "last": (data.count[rows, last] > 0).float(),
+                "last": ((data.count[rows, last] > 0) & (last > 0)).float(),
                 "gap": torch.as_tensor(data.gap_end, dtype=torch.float32, device=self.device),
                 "profile": data.profile}
 
@@ -272,7 +272,8 @@ class GANSimulator:
         aoh = self._eye[a]
         hd = self.sequence.heads(state["h"][:, 0], aoh, state["profile"], z, state["gap"] + 1.0)
         prob, before, p = purchase_probability(state["alive"], hd["drop_logit"], hd["buy_logit"],
-                                              state["last"], self.sequence.rate_offsets)
+                                              state["last"], self.sequence.rate_offsets,
+                                              self.sequence.drop_offsets)
         if logit_offset is not None:
             off = torch.as_tensor(np.asarray(logit_offset, np.float32), device=self.device)
             q = prob.clamp(1e-7, 1 - 1e-7)

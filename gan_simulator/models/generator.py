@@ -56,7 +56,8 @@ def event_weight(bought: torch.Tensor, action_onehot: torch.Tensor) -> torch.Ten
 
 
 def purchase_probability(alive: torch.Tensor, drop_logit: torch.Tensor, buy_logit: torch.Tensor,
-                         last_bought: torch.Tensor, offsets: torch.Tensor
+                         last_bought: torch.Tensor, offsets: torch.Tensor,
+                         drop_offsets: torch.Tensor | None = None
                          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Marginal purchase probability of a week.
 
@@ -65,16 +66,21 @@ def purchase_probability(alive: torch.Tensor, drop_logit: torch.Tensor, buy_logi
             the week (the rest, ``1 - sum``, is the belief that they have lapsed).
         drop_logit: Logit of dropping out right after a purchase week, ``[B]``.
         buy_logit: Base logit of buying this week if active, ``[B]``.
-        last_bought: Whether (or, relaxed, how much) the previous week was a purchase week;
-            as in BG/NBD the customer can drop out only right after a purchase.
+        last_bought: Whether (or, relaxed, how much) the previous week was a *repeat*
+            purchase week; as in BG/NBD the customer can drop out only right after a repeat
+            purchase (never right after the first one), so callers pass 0 after the
+            acquisition week.
         offsets: ``[M]`` logit offsets of the rate classes.
+        drop_offsets: ``[M]`` offsets of each class's dropout logit (BG/NBD's heterogeneous
+            dropout probability: customers who keep buying shift towards low-dropout
+            classes); ``None`` = the same dropout for every class.
 
     Returns:
         ``(prob [B], alive_before [B, M], p [B, M])``: the purchase probability, the belief
         after the dropout chance and the purchase probability of each active class.
     """
-    keep = 1.0 - last_bought * torch.sigmoid(drop_logit)
-    alive_before = alive * keep[..., None]
+    drop = drop_logit[..., None] if drop_offsets is None else drop_logit[..., None] + drop_offsets
+    alive_before = alive * (1.0 - last_bought[..., None] * torch.sigmoid(drop))
     p = torch.sigmoid(buy_logit[..., None] + offsets)
     return (alive_before * p).sum(-1), alive_before, p
 
@@ -139,6 +145,9 @@ class SequenceGenerator(nn.Module):
         self.init = nn.Linear(profile_dim, hidden)
         self.prior = nn.Linear(profile_dim, rate_classes)
         self.rate_offsets = nn.Parameter(torch.linspace(-2.0, 2.0, rate_classes))
+        # alternate high/low dropout so that classes differ in both rate and dropout
+        self.drop_offsets = nn.Parameter(
+            torch.tensor([1.0 if i % 2 else -1.0 for i in range(rate_classes)]))
         self.gru = nn.GRU(WEEK_INPUTS + n_actions, hidden, batch_first=True)
         self.body = nn.Sequential(
             nn.Linear(hidden + n_actions + profile_dim + noise_dim + len(RECENCY_SCALES),

@@ -83,7 +83,8 @@ def logit_of(prob: torch.Tensor) -> torch.Tensor:
 
 def next_week_nll(heads: dict[str, torch.Tensor], count: torch.Tensor, spend: torch.Tensor,
                   valid: torch.Tensor, belief: torch.Tensor,
-                  offsets: torch.Tensor) -> dict[str, torch.Tensor]:
+                  offsets: torch.Tensor, drop_offsets: torch.Tensor | None = None
+                  ) -> dict[str, torch.Tensor]:
     """Negative log-likelihood of observed weeks ``1..L-1`` given the past.
 
     Args:
@@ -94,6 +95,7 @@ def next_week_nll(heads: dict[str, torch.Tensor], count: torch.Tensor, spend: to
         valid: ``[B, L]`` bool, the week is observed.
         belief: ``[B, M]`` class belief after the acquisition week.
         offsets: ``[M]`` rate-class logit offsets.
+        drop_offsets: ``[M]`` dropout-logit offsets of the classes (``None``: shared dropout).
 
     Returns:
         ``purchase``, ``count`` and ``spend`` summed NLL divided by the number of observed
@@ -106,8 +108,8 @@ def next_week_nll(heads: dict[str, torch.Tensor], count: torch.Tensor, spend: to
     purchase_ll = torch.zeros((), device=count.device)
     for t in range(bought.shape[1]):
         prob, alive_before, p = purchase_probability(
-            alive, heads["drop_logit"][:, t], heads["buy_logit"][:, t], (count[:, t] > 0).float(),
-            offsets)
+            alive, heads["drop_logit"][:, t], heads["buy_logit"][:, t],
+            (count[:, t] > 0).float() * float(t > 0), offsets, drop_offsets)
         y = bought[:, t]
         prob = prob.clamp(_EPS, 1 - _EPS)
         ll = y * torch.log(prob) + (1 - y) * torch.log1p(-prob)

@@ -87,14 +87,14 @@ def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.
     h = gen.absorb(gen.initial_hidden(profile), week0, actions_onehot[:, 0], ones)
     gap = torch.zeros(b, device=dev, dtype=profile.dtype)
     alive = gen.initial_belief(profile)
-    last = torch.ones(b, device=dev, dtype=profile.dtype)
+    last = torch.zeros(b, device=dev, dtype=profile.dtype)  # no dropout after the first purchase
     weeks = [week0]
     for t in range(1, length):
         z = torch.randn(b, gen.noise_dim, generator=generator, device=dev)
         gap = gap + 1.0
         hd = gen.heads(h, actions_onehot[:, t], profile, z, gap)
         prob, alive_before, p = purchase_probability(alive, hd["drop_logit"], hd["buy_logit"], last,
-                                                     gen.rate_offsets)
+                                                     gen.rate_offsets, gen.drop_offsets)
         y = gumbel_sigmoid(logit_of(prob), temperature, generator)
         c = gumbel_softmax(hd["count_logits"], temperature, generator)
         eps = torch.randn(b, generator=generator, device=dev)
