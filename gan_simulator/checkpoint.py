@@ -94,6 +94,10 @@ def load_checkpoint(path: str | Path, kind: str,
         meta = json.loads(raw)
     except json.JSONDecodeError:
         raise CheckpointError(f"checkpoint {str(p)!r} has a corrupt header; train it again") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(
+            f"checkpoint {str(p)!r} has a header that is not a JSON object; it was not written "
+            "by crmgym or is damaged: train it again")
     if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(
             f"checkpoint {str(p)!r} has format {meta.get('format')!r} version "
@@ -113,7 +117,16 @@ def load_checkpoint(path: str | Path, kind: str,
     missing = [k for k in required if k not in meta]
     if missing:
         raise CheckpointError(f"checkpoint {str(p)!r} lacks header field(s) {missing}; train it again")
+    bad = sorted(k for k, v in tensors.items() if v.dtype not in _DTYPES)
+    if bad:
+        raise CheckpointError(
+            f"checkpoint {str(p)!r} holds tensors of a type crmgym never writes "
+            f"({tensors[bad[0]].dtype} in {bad[:3]}); it was converted or damaged: train it again")
     return tensors, meta
+
+
+_DTYPES = (torch.float32, torch.float64, torch.int64, torch.int32, torch.bool, torch.uint8)
+"""Tensor types crmgym checkpoints hold (weights, optimiser steps, RNG states)."""
 
 
 def split_state(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -33,7 +33,7 @@ from scipy.special import ndtri
 from gan_simulator.actions import ActionCatalog
 from gan_simulator.checkpoint import load_checkpoint, load_module_state
 from gan_simulator.configuration import from_mapping
-from gan_simulator.errors import CheckpointError, DataError, EnvArgumentError
+from gan_simulator.errors import CheckpointError, ConfigError, DataError, EnvArgumentError
 from gan_simulator.models.features import FeatureTransform
 from gan_simulator.models.generator import (
     AttributeGenerator,
@@ -101,8 +101,12 @@ class GANSimulator:
             config = from_mapping(GanConfig, meta["config"])
             transform = FeatureTransform.from_dict(meta["transform"])
             catalog = ActionCatalog.from_config(meta["catalog"])
-        except (TypeError, KeyError, ValueError) as exc:
-            raise CheckpointError(f"checkpoint {str(path)!r} has an unreadable header ({exc})") from None
+            if not isinstance(meta["data_fingerprint"], str):
+                raise TypeError(f"data_fingerprint is {meta['data_fingerprint']!r}, not a string")
+        except (TypeError, KeyError, ValueError, AttributeError, ConfigError) as exc:
+            raise CheckpointError(
+                f"checkpoint {str(path)!r} has an unreadable header ({exc}); it is damaged or "
+                "from an incompatible crmgym: train it again with `crmgym gan train`") from None
         m = config.model
         attribute = AttributeGenerator(transform.profile_dim, m.attribute_noise_dim,
                                        m.attribute_hidden)

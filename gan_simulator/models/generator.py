@@ -96,7 +96,10 @@ def alive_update(alive_before: torch.Tensor, p: torch.Tensor, bought: torch.Tens
     after_buy = joint / prob.clamp_min(1e-12)
     after_quiet = (alive_before - joint) / (1.0 - prob).clamp_min(1e-6)
     b = bought[..., None]
-    return b * after_buy + (1.0 - b) * after_quiet
+    belief = b * after_buy + (1.0 - b) * after_quiet
+    # rounding can push the total a hair above 1 (e.g. a customer who never had a dropout
+    # chance); a belief is a sub-probability vector, so cap its total at exactly 1
+    return belief / belief.sum(-1, keepdim=True).clamp_min(1.0)
 
 
 class AttributeGenerator(nn.Module):

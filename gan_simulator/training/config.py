@@ -63,6 +63,9 @@ class TrainConfig:
             (0 turns the sequence GAN off and leaves pure maximum likelihood).
         supervised_weight: Weight of the next-week negative log-likelihood (the TimeGAN-style
             supervised term; 0 leaves a pure GAN).
+        attribute_steps: Extra WGAN-GP rounds of the attribute (profile) GAN per sequence
+            batch, on profiles drawn from all training customers; the profile GAN needs many
+            more updates than the sequence model gets in a few epochs.
         warmup_epochs: Epochs of supervised training before the adversarial term starts.
         temperature: Temperature of the relaxed (Gumbel) purchase and count samples.
         patience: Stop after this many evaluations without a better validation score.
@@ -79,6 +82,7 @@ class TrainConfig:
     gp_weight: float = 10.0
     adversarial_weight: float = 0.05
     supervised_weight: float = 1.0
+    attribute_steps: int = 4
     warmup_epochs: int = 3
     temperature: float = 0.5
     patience: int = 4
@@ -93,7 +97,8 @@ class TrainConfig:
         for name in ("lr_generator", "lr_critic", "temperature"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)} must be > 0")
-        for name in ("gp_weight", "adversarial_weight", "supervised_weight", "warmup_epochs"):
+        for name in ("gp_weight", "adversarial_weight", "supervised_weight", "warmup_epochs",
+                     "attribute_steps"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)} must be >= 0")
         if self.adversarial_weight == 0 and self.supervised_weight == 0:

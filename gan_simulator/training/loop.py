@@ -159,6 +159,40 @@ def _train_batch(nets: GanNetworks, opt_g: torch.optim.Optimizer, opt_c: torch.o
     return stats
 
 
+ATTRIBUTE_BATCH = 512
+"""Profiles per extra attribute-GAN round (drawn from all training customers)."""
+
+
+def _attribute_round(nets: GanNetworks, opt_g: torch.optim.Optimizer,
+                     opt_c: torch.optim.Optimizer, profiles: torch.Tensor, cfg: GanConfig,
+                     g: torch.Generator) -> float:
+    """One WGAN-GP round of the attribute GAN alone: ``critic_steps`` critic updates, then one
+    generator update. The profile is tiny next to the sequences, so the attribute GAN gets
+    ``train.attribute_steps`` such rounds per sequence batch; only attribute parameters
+    receive gradients (Adam skips the others). Returns the Wasserstein estimate."""
+    tc = cfg.train
+    za = cfg.model.attribute_noise_dim
+    w = 0.0
+    for _ in range(tc.critic_steps):
+        idx = torch.randint(len(profiles), (ATTRIBUTE_BATCH,), generator=g)
+        real = profiles[idx]
+        with torch.no_grad():
+            fake = nets.attribute(torch.randn(ATTRIBUTE_BATCH, za, generator=g))
+        a_real, a_fake = nets.attribute_critic(real), nets.attribute_critic(fake)
+        gp = gradient_penalty(nets.attribute_critic, [real], [fake], g)
+        loss_c = critic_loss(a_real, a_fake) + tc.gp_weight * gp
+        opt_c.zero_grad(set_to_none=True)
+        loss_c.backward()
+        opt_c.step()
+        w = (a_real.mean() - a_fake.mean()).item()
+    loss_g = generator_adversarial_loss(
+        nets.attribute_critic(nets.attribute(torch.randn(ATTRIBUTE_BATCH, za, generator=g))))
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    return w
+
+
 @torch.no_grad()
 def evaluate(nets: GanNetworks, data: AlignedHistory, n_actions: int, seed: int,
              batch_size: int = 2048) -> dict[str, float]:
@@ -250,10 +284,12 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
     if resume:
         start_epoch, best, bad, history = _restore(out / TRAINING_FILE, nets, opt_g, opt_c, header)
         logger.info("resuming at epoch %d (best validation NLL %.4f)", start_epoch, best)
+    # a run that already stopped early (or finished) has nothing left to train
+    last_epoch = start_epoch if bad >= tc.patience else tc.epochs
 
     writer = SummaryWriter(str(out / "tensorboard"))
     epoch = start_epoch
-    for epoch in range(start_epoch, tc.epochs):
+    for epoch in range(start_epoch, last_epoch):
         g = _generator(tc.seed, epoch, 1)
         adversarial = tc.adversarial_weight > 0 and epoch >= tc.warmup_epochs
         order = torch.randperm(len(data_tr), generator=g).numpy()
@@ -263,6 +299,9 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
         for i in bar:
             stats = _train_batch(nets, opt_g, opt_c, data_tr.rows(order[i:i + tc.batch_size]),
                                  config, adversarial, k, g)
+            for _ in range(tc.attribute_steps):
+                stats["attribute_wasserstein"] = _attribute_round(
+                    nets, opt_g, opt_c, data_tr.profile, config, g)
             for key, v in stats.items():
                 sums[key] = sums.get(key, 0.0) + v
             bar.set_postfix(nll=f"{stats.get('nll_total', float('nan')):.3f}")

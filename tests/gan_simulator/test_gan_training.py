@@ -102,9 +102,6 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(
     _assert_same_tensors(tmp_path / "straight" / TRAINING_FILE, run / TRAINING_FILE)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: train_gan(resume=True) on a run that stopped early trains one more epoch, because "
-    "the patience check only runs after an epoch (gan_simulator/training/loop.py, epoch loop)"))
 def test_resuming_an_early_stopped_run_trains_no_further(
         tiny_run: TinyRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     evaluate = loop.evaluate
