@@ -17,7 +17,7 @@ from safetensors.torch import save_file
 from experiments.cli import main
 from gan_simulator.checkpoint import load_checkpoint, save_checkpoint
 from gan_simulator.data import CustomerPanel
-from gan_simulator.errors import CheckpointError, ConfigError, EnvArgumentError
+from gan_simulator.errors import CheckpointError, EnvArgumentError
 from gan_simulator.simulator import GANSimulator, panel_behaviour
 from gan_simulator.training import TRAINING_FILE
 
