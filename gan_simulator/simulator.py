@@ -111,7 +111,8 @@ class GANSimulator:
         attribute = AttributeGenerator(transform.profile_dim, m.attribute_noise_dim,
                                        m.attribute_hidden)
         sequence = SequenceGenerator(transform.profile_dim, len(catalog), transform.max_count,
-                                     m.hidden, m.step_noise_dim, m.head_hidden, m.rate_classes)
+                                     m.hidden, m.step_noise_dim, m.head_hidden, m.rate_classes,
+                                     m.dropout_from_state)
         load_module_state(attribute, tensors, "attribute", path)
         load_module_state(sequence, tensors, "sequence", path)
         h = hashlib.sha256(meta["data_fingerprint"].encode())

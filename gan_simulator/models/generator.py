@@ -136,10 +136,14 @@ class SequenceGenerator(nn.Module):
         noise_dim: Fresh noise per week fed to the output heads.
         head_hidden: Width of the output MLP.
         rate_classes: Number ``M`` of latent purchase-rate classes.
+        dropout_from_state: Let the dropout logit depend on the hidden state and the week's
+            inputs (``True``), or only on the static profile and the latent class
+            (``False``; BG/NBD's customer-constant dropout probability).
     """
 
     def __init__(self, profile_dim: int, n_actions: int, max_count: int, hidden: int = 48,
-                 noise_dim: int = 4, head_hidden: int = 64, rate_classes: int = 4) -> None:
+                 noise_dim: int = 4, head_hidden: int = 64, rate_classes: int = 4,
+                 dropout_from_state: bool = True) -> None:
         super().__init__()
         self.hidden = hidden
         self.noise_dim = noise_dim
@@ -158,8 +162,12 @@ class SequenceGenerator(nn.Module):
         self.register_buffer("inv_scales", 1.0 / torch.tensor(RECENCY_SCALES), persistent=False)
         # outputs: buy logit, drop logit, K count logits, K spend means, spend log-scale
         self.out = nn.Linear(head_hidden, 3 + 2 * max_count)
+        self.dropout_from_state = dropout_from_state
+        self.drop = None if dropout_from_state else nn.Linear(profile_dim, 1)
         with torch.no_grad():
             self.out.bias[1] = -2.0  # start with a low dropout chance after a purchase
+            if self.drop is not None:
+                self.drop.bias.fill_(-2.0)
 
     def initial_hidden(self, profile: torch.Tensor) -> torch.Tensor:
         """Hidden state ``[B, H]`` before the acquisition week is absorbed."""
@@ -216,9 +224,10 @@ class SequenceGenerator(nn.Module):
         fade = torch.exp(-gap[..., None] * self.inv_scales)
         y = self.out(self.body(torch.cat([h, action_onehot, profile, z, fade], dim=-1)))
         k = self.max_count
+        drop = y[..., 1] if self.drop is None else self.drop(profile)[..., 0].expand_as(y[..., 1])
         return {
             "buy_logit": y[..., 0],
-            "drop_logit": y[..., 1],
+            "drop_logit": drop,
             "spend_log_scale": y[..., 2].clamp(-3.0, 2.0),
             "count_logits": y[..., 3:3 + k],
             "spend_mean": y[..., 3 + k:3 + 2 * k],

@@ -28,6 +28,8 @@ class ModelConfig:
         attribute_hidden: Width of the attribute generator and critic.
         critic_hidden: Width of the sequence critic's conv and GRU branches.
         rate_classes: Latent purchase-rate classes of the alive/dropout belief.
+        dropout_from_state: Dropout logit from the hidden state (``True``) or from the static
+            profile and latent class only (``False``, BG/NBD's constant dropout).
     """
 
     hidden: int = 48
@@ -37,6 +39,7 @@ class ModelConfig:
     attribute_hidden: int = 64
     critic_hidden: int = 32
     rate_classes: int = 4
+    dropout_from_state: bool = True
 
     def __post_init__(self) -> None:
         for name in ("hidden", "head_hidden", "attribute_noise_dim", "attribute_hidden",

@@ -47,7 +47,8 @@ class GanNetworks:
             return cls(
                 attribute=AttributeGenerator(p, cfg.attribute_noise_dim, cfg.attribute_hidden),
                 sequence=SequenceGenerator(p, n_actions, transform.max_count, cfg.hidden,
-                                           cfg.step_noise_dim, cfg.head_hidden, cfg.rate_classes),
+                                           cfg.step_noise_dim, cfg.head_hidden, cfg.rate_classes,
+                                           cfg.dropout_from_state),
                 attribute_critic=AttributeCritic(p, cfg.attribute_hidden),
                 sequence_critic=SequenceCritic(p, WEEK_INPUTS + n_actions + 1, cfg.critic_hidden),
             )
