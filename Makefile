@@ -20,6 +20,7 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/crmgym data summary --data cdnow
+	$(VENV)/bin/crmgym run experiments/configs/quickstart.yaml
 
 test: $(STAMP)
 	$(PY) -m pytest -q

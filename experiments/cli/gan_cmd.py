@@ -125,7 +125,7 @@ def _report(args: argparse.Namespace) -> int:
     train_info = sim.meta.get("training", {})
     split_seed = sim.config.train.split_seed
     report = write_report(sim, panel, Path(args.out), calibration_periods=args.calibration_periods,
-                          seed=args.seed, train_seconds=train_info.get("seconds"),
+                          seed=args.seed, train_seconds=train_info.get("run_seconds", train_info.get("seconds")),
                           quick=args.quick, split_seed=split_seed, transactions=frame)
     h = report["holdout"]
     logger.info("holdout total error: GAN %+.1f%%, BG/NBD %+.1f%%; weekly MAPE: GAN %.1f%%, "

@@ -71,6 +71,8 @@ class TrainConfig:
             more updates than the sequence model gets in a few epochs.
         warmup_epochs: Epochs of supervised training before the adversarial term starts.
         temperature: Temperature of the relaxed (Gumbel) purchase and count samples.
+        straight_through: Feed the critic hard (0/1, one-hot) purchase and count samples with
+            the relaxed samples' gradients (straight-through Gumbel) instead of relaxed values.
         patience: Stop after this many evaluations without a better validation score.
         checkpoint_every: Write a resumable training state every this many epochs.
         split_seed: Seed of the train/validation/test customer split.
@@ -88,6 +90,7 @@ class TrainConfig:
     attribute_steps: int = 4
     warmup_epochs: int = 3
     temperature: float = 0.5
+    straight_through: bool = True
     patience: int = 4
     checkpoint_every: int = 2
     split_seed: int = 0

@@ -123,7 +123,7 @@ def _train_batch(nets: GanNetworks, opt_g: torch.optim.Optimizer, opt_c: torch.o
         if adversarial:
             with torch.no_grad():
                 fake_weeks = relaxed_rollout(nets.sequence, batch.profile, batch.weeks[:, 0],
-                                             aoh, tc.temperature, g)
+                                             aoh, tc.temperature, g, tc.straight_through)
             fake_seq = critic_sequence(fake_weeks, aoh, batch.valid)
             d_real = nets.sequence_critic(batch.profile, real_seq)
             d_fake = nets.sequence_critic(batch.profile, fake_seq)
@@ -146,7 +146,7 @@ def _train_batch(nets: GanNetworks, opt_g: torch.optim.Optimizer, opt_c: torch.o
         stats.update({f"nll_{k}": v.item() for k, v in nll.items()})
     if adversarial:
         fake_weeks = relaxed_rollout(nets.sequence, batch.profile, batch.weeks[:, 0], aoh,
-                                     tc.temperature, g)
+                                     tc.temperature, g, tc.straight_through)
         adv = generator_adversarial_loss(
             nets.sequence_critic(batch.profile, critic_sequence(fake_weeks, aoh, batch.valid)))
         loss_g = loss_g + tc.adversarial_weight * adv
@@ -330,8 +330,23 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
             break
     writer.close()
     seconds = time.perf_counter() - t0
+    _stamp_run(out / SIMULATOR_FILE, seconds, len(history))
     write_json(out / "history.json", {"history": history, "seconds": seconds})
     return TrainResult(out / SIMULATOR_FILE, len(history), seconds, best, history)
+
+
+def _stamp_run(path: Path, seconds: float, epochs: int) -> None:
+    """Record the whole run's wall time and epoch count in the best simulator's header.
+
+    The best checkpoint is written mid-run, when only the time up to its epoch is known;
+    reports quote ``training.run_seconds`` (this call's wall time; a resumed run counts only
+    the part after the resume) and ``training.epochs_run``.
+    """
+    if not path.is_file():
+        return
+    tensors, meta = load_checkpoint(path, "simulator")
+    meta["training"] = {**meta.get("training", {}), "run_seconds": seconds, "epochs_run": epochs}
+    save_checkpoint(path, tensors, meta, "simulator")
 
 
 def _save_training(path: Path, nets: GanNetworks, opt_g: torch.optim.Optimizer,

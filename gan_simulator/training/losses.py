@@ -75,6 +75,20 @@ def gumbel_softmax(logits: torch.Tensor, temperature: float,
     return torch.softmax((logits + g) / temperature, dim=-1)
 
 
+def straight_through(soft: torch.Tensor, one_hot_axis: bool = False) -> torch.Tensor:
+    """Hard sample in the forward pass, the relaxed sample's gradient in the backward pass.
+
+    The straight-through Gumbel estimator (Jang, Gu & Poole, 2017, section 2.2): the critic
+    then sees exactly binary purchases and one-hot counts, as in real data, so it cannot
+    tell generated weeks apart by their in-between values.
+    """
+    if one_hot_axis:
+        hard = torch.nn.functional.one_hot(soft.argmax(-1), soft.shape[-1]).to(soft.dtype)
+    else:
+        hard = (soft > 0.5).to(soft.dtype)
+    return hard + soft - soft.detach()
+
+
 def logit_of(prob: torch.Tensor) -> torch.Tensor:
     """Numerically safe ``log(p / (1 - p))``."""
     p = prob.clamp(_EPS, 1 - _EPS)

@@ -18,7 +18,7 @@ from gan_simulator.models.generator import (
     purchase_probability,
 )
 from gan_simulator.training.config import ModelConfig
-from gan_simulator.training.losses import gumbel_sigmoid, gumbel_softmax, logit_of
+from gan_simulator.training.losses import gumbel_sigmoid, gumbel_softmax, logit_of, straight_through
 
 
 @dataclass
@@ -74,12 +74,14 @@ def critic_sequence(weeks: torch.Tensor, actions_onehot: torch.Tensor,
 
 def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.Tensor,
                     actions_onehot: torch.Tensor, temperature: float,
-                    generator: torch.Generator | None) -> torch.Tensor:
+                    generator: torch.Generator | None, hard: bool = False) -> torch.Tensor:
     """Free-running weeks ``[B, L, 4]`` from the acquisition week, with relaxed samples.
 
     Week 0 is the given acquisition week; each later week is sampled from the generator's
     heads (Gumbel-sigmoid purchase, Gumbel-softmax count, reparameterised spend) and fed back.
-    Gradients flow to the generator through every sample.
+    Gradients flow to the generator through every sample. With ``hard=True`` the purchase
+    and count samples are straight-through (exactly 0/1 and one-hot forward, relaxed gradient
+    backward).
     """
     b, length, _ = actions_onehot.shape
     dev = profile.device
@@ -98,6 +100,8 @@ def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.
                                                      gen.rate_offsets, gen.drop_offsets)
         y = gumbel_sigmoid(logit_of(prob), temperature, generator)
         c = gumbel_softmax(hd["count_logits"], temperature, generator)
+        if hard:
+            y, c = straight_through(y), straight_through(c, one_hot_axis=True)
         eps = torch.randn(b, generator=generator, device=dev)
         spend = (c * hd["spend_mean"]).sum(-1) + hd["spend_log_scale"].exp() * eps
         week = torch.stack([y, y * (c * log_counts).sum(-1), y * spend, torch.log1p(gap)], dim=-1)

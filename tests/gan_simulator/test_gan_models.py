@@ -21,7 +21,7 @@ from gan_simulator.models import (
 from gan_simulator.models.generator import WEEK_INPUTS, event_weight
 from gan_simulator.training.batches import align_history
 from gan_simulator.training.config import ModelConfig
-from gan_simulator.training.losses import gradient_penalty, next_week_nll
+from gan_simulator.training.losses import gradient_penalty, next_week_nll, straight_through
 from gan_simulator.training.networks import (
     GanNetworks,
     critic_sequence,
@@ -407,3 +407,21 @@ def test_relaxed_rollout_keeps_week0_and_emits_relaxed_weeks() -> None:
     assert bool(((bought > 0) & (bought < 1)).all())
     out.sum().backward()  # gradients reach the generator through the relaxed samples
     assert seq.out.weight.grad is not None and seq.out.weight.grad.abs().sum() > 0
+
+
+def test_straight_through_samples_are_hard_forward_and_relaxed_backward() -> None:
+    """The critic sees exact 0/1 purchases and one-hot counts, yet the generator still learns."""
+    logits = torch.tensor([[0.3, -1.0, 2.0], [1.5, 0.1, -0.4]], requires_grad=True)
+    soft = torch.softmax(logits, dim=-1)
+    hard = straight_through(soft, one_hot_axis=True)
+    assert torch.allclose(hard.detach(), torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), atol=1e-6)
+    weights = torch.tensor([1.0, 2.0, 3.0])
+    (hard * weights).sum().backward()
+    expected = torch.autograd.grad((torch.softmax(logits, -1) * weights).sum(), logits)[0]
+    assert torch.allclose(logits.grad, expected)
+
+    p = torch.tensor([0.2, 0.7], requires_grad=True)
+    y = straight_through(p)
+    assert torch.allclose(y.detach(), torch.tensor([0.0, 1.0]), atol=1e-6)
+    y.sum().backward()
+    assert torch.equal(p.grad, torch.ones(2))
