@@ -79,7 +79,7 @@ class TrainConfig:
     """
 
     seed: int = 0
-    epochs: int = 20
+    epochs: int = 12
     batch_size: int = 512
     lr_generator: float = 2e-3
     lr_critic: float = 1e-3
@@ -91,7 +91,7 @@ class TrainConfig:
     warmup_epochs: int = 3
     temperature: float = 0.5
     straight_through: bool = True
-    patience: int = 4
+    patience: int = 6
     checkpoint_every: int = 2
     split_seed: int = 0
 
