@@ -122,10 +122,10 @@ def _simulator(cfg: PipelineConfig, run: Path, device: str, quick: bool) -> tupl
     facts: dict[str, Any] = {"source": g.source}
     if g.source == "shipped":
         path = Path(DEFAULT_CHECKPOINT)
-        report = path.parent / "report.json"
+        report = path.parent / "report" / "report.json"
         if report.is_file():
             facts["report"] = json.loads(report.read_text())
-            facts["report_path"] = str(path.parent / "report.md")
+            facts["report_path"] = str(report.parent / "report.md")
     elif g.source == "checkpoint":
         path = Path(g.checkpoint or "")
     else:
