@@ -63,3 +63,19 @@ def test_unknown_key_names_itself(tmp_path: Path) -> None:
     bad.write_text("name: x\ncompare: {customerz: 5}\n")
     with pytest.raises(ConfigError, match="customerz"):
         load_pipeline_config(bad)
+
+
+def test_default_run_folder_never_reuses_a_finished_run(tmp_path: Path) -> None:
+    """Running the main job twice keeps the first report and writes the second beside it."""
+    from experiments.cli.run_cmd import fresh_run_folder
+
+    base = tmp_path / "runs" / "quickstart"
+    assert fresh_run_folder(base) == base
+    base.mkdir(parents=True)
+    assert fresh_run_folder(base) == base  # an empty or unfinished folder is reused
+    (base / "pipeline.json").write_text("{}")
+    second = fresh_run_folder(base)
+    assert second == tmp_path / "runs" / "quickstart-2"
+    second.mkdir()
+    (second / "pipeline.json").write_text("{}")
+    assert fresh_run_folder(base) == tmp_path / "runs" / "quickstart-3"
