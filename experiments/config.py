@@ -198,6 +198,10 @@ class EvaluationConfig:
         baseline: Policy spec of the comparison (see :func:`agents.policies.load_policy`),
             e.g. ``no_action`` or ``rfm_rule``.
         deterministic: Evaluate the learned policy's most likely action (not a sample).
+        keep_best: Save the policy with the best periodic-evaluation profit as
+            ``best_model/`` (PPO on this problem oscillates between good and poor policies;
+            this is model selection on the evaluation customers, so judge the kept model on
+            other customers, e.g. ``crmgym evaluate --seed`` with another seed).
     """
 
     every: int = 50_000
@@ -206,6 +210,7 @@ class EvaluationConfig:
     seed: int = 1_000_003
     baseline: str = "no_action"
     deterministic: bool = True
+    keep_best: bool = True
 
     def __post_init__(self) -> None:
         _non_negative_int("evaluation.every", self.every, 50_000)

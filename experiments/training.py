@@ -8,6 +8,7 @@ A run folder holds::
     checkpoints/step_*/   resume checkpoints (see agents.persistence), newest kept
     evaluations.json      every periodic evaluation (KPIs, paired difference vs baseline)
     final_model/          the trained policy (safetensors + JSON)
+    best_model/           the policy of the best periodic evaluation (``evaluation.keep_best``)
     train_summary.json    steps, wall time, fps and the final evaluation
 
 ``--resume`` reloads the newest checkpoint (model, optimiser, VecNormalize statistics, step
@@ -175,6 +176,9 @@ class EvalCallback(BaseCallback):
         self.history = history
         self._baseline: RolloutResult | None = None
         self._next = 0
+        periodic = [h["agent"]["profit_per_customer"] for h in history
+                    if h["n_customers"] == config.evaluation.n_customers]
+        self.best = max(periodic, default=-float("inf"))
 
     def _on_training_start(self) -> None:
         every = self.config.evaluation.every
@@ -198,8 +202,25 @@ class EvalCallback(BaseCallback):
     def _on_step(self) -> bool:
         if self.num_timesteps >= self._next:
             self._next += self.config.evaluation.every
-            self.record(self.evaluate(self.config.evaluation.n_customers))
+            result = self.evaluate(self.config.evaluation.n_customers)
+            self.record(result)
+            profit = result["agent"]["profit_per_customer"]
+            if self.config.evaluation.keep_best and profit > self.best:
+                self.best = profit
+                self.save_best(result["step"])
         return True
+
+    def save_best(self, step: int) -> None:
+        """Write the current policy to ``best_model/`` (atomically: a temporary folder, renamed)."""
+        normalizer = ObsNormalizer.from_vecnormalize(self.norm) if self.norm else None
+        tmp = self.run_dir / ".best_model.partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        save_model(self.model, tmp, self.config.agent.model_spec(), normalizer,
+                   extra={"seed": self.config.training.seed, "name": self.config.name,
+                          "step": step, "selected_by": "periodic evaluation profit"})
+        shutil.rmtree(self.run_dir / "best_model", ignore_errors=True)
+        tmp.rename(self.run_dir / "best_model")
+        logger.info("step %d: best periodic evaluation so far -> best_model/", step)
 
     def record(self, result: dict[str, Any]) -> None:
         """Log one evaluation to TensorBoard and ``evaluations.json``."""
@@ -393,6 +414,9 @@ def train(config: ExperimentConfig, run_dir: str | Path, resume: bool = False,
         "wall_seconds_this_session": wall,
         "fps_this_session": (int(model.num_timesteps) - start_steps) / wall if wall > 0 else None,
         "final_model": str(run / "final_model"), "final_evaluation": final,
+        "best_model": str(run / "best_model") if (run / "best_model").is_dir() else None,
+        "best_periodic_profit_per_customer": (evaluator.best if evaluator.best > -float("inf")
+                                              else None),
     }
     write_json(run / "train_summary.json", summary)
     env.close()

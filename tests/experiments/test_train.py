@@ -43,6 +43,13 @@ def test_smoke_end_to_end(tmp_path, capsys):
     assert list((out / "tensorboard").rglob("events.out.tfevents*"))
     evaluations = json.loads((out / "evaluations.json").read_text())
     assert [e["step"] for e in evaluations][:2] == [256, 512]
+    # best_model/ holds the policy of the best periodic evaluation, loadable like the final one
+    periodic = [e for e in evaluations if e["n_customers"] == 32]
+    best = max(periodic, key=lambda e: e["agent"]["profit_per_customer"])
+    assert summary["best_periodic_profit_per_customer"] == best["agent"]["profit_per_customer"]
+    assert summary["best_model"] == str(out / "best_model")
+    meta = json.loads((out / "best_model" / "model.json").read_text())
+    assert meta["extra"]["step"] == best["step"]
     assert "paired difference" in capsys.readouterr().out
     # The run folder is taken now: a second run without --resume is refused with exit code 2.
     assert main(["train", "--config", str(SMOKE), "--out", str(out)]) == 2
