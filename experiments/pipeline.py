@@ -288,7 +288,7 @@ def render_report(summary: dict[str, Any]) -> str:
             "",
             "| fidelity check | value | what good looks like |",
             "|---|---|---|",
-            f"| real-vs-simulated classifier (|accuracy − 0.5|) | {_num(fid.get('discriminative_score'))} | ≤ 0.15 |",
+            f"| real-vs-simulated classifier (\\|accuracy − 0.5\\|) | {_num(fid.get('discriminative_score'))} | ≤ 0.15 |",
             f"| train-on-simulated / train-on-real forecast quality | {_num(fid.get('tstr_ratio'))} | ≥ 0.9 |",
             f"| 39-week holdout: total purchases error, GAN | {_pct(fid.get('holdout_gan_total_error'))} | closer to 0 than BG/NBD |",
             f"| 39-week holdout: total purchases error, BG/NBD | {_pct(fid.get('holdout_bgnbd_total_error'))} | (statistical standard) |",
