@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
 
 from agents.factory import build_model
@@ -49,6 +50,13 @@ class AgentTrainingConfig:
         device: Torch device of the networks.
         torch_threads: CPU threads torch may use (``0``: torch's default).
         progress_bar: Show SB3's progress bar.
+        select_every: Steps between evaluations of the policy *in its own training world*;
+            the best one is kept (``0``: keep the last policy). Selection never looks at
+            another world, so an agent trained in the GAN world is chosen by its GAN-world
+            profit only.
+        select_customers: Customers per selection evaluation.
+        select_seed: Root seed of the selection customers (apart from training and final
+            evaluation seeds).
     """
 
     total_timesteps: int = 200_000
@@ -57,9 +65,14 @@ class AgentTrainingConfig:
     device: str = "cpu"
     torch_threads: int = 1
     progress_bar: bool = False
+    select_every: int = 0
+    select_customers: int = 1000
+    select_seed: int = 7_000_001
 
     def __post_init__(self) -> None:
-        for name in ("total_timesteps", "num_envs"):
+        if self.select_every < 0:
+            raise ConfigError(f"training.select_every={self.select_every} must be >= 0")
+        for name in ("total_timesteps", "num_envs", "select_customers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"training.{name}={getattr(self, name)} must be >= 1")
         if self.torch_threads < 0:
@@ -123,6 +136,59 @@ class SupportPenaltyVecEnv(VecEnvWrapper):
         return obs, reward - self.scale * pen.astype(np.float32), done, infos
 
 
+class SelectBest(BaseCallback):
+    """Every ``every`` steps, score the policy in its training world; remember the best.
+
+    Scores are mean profit per customer of a deterministic rollout on ``customers`` fixed
+    customers (``seed``) of ``simulator``; the best policy's weights and observation
+    statistics are kept in memory and restored by :meth:`restore_best`.
+    """
+
+    def __init__(self, simulator: Any, env_config: EnvConfig, norm: VecNormalize | None,
+                 every: int, customers: int, seed: int) -> None:
+        super().__init__()
+        self.simulator, self.env_config, self.norm = simulator, env_config, norm
+        self.every, self.customers, self.seed = every, customers, seed
+        self.best = -float("inf")
+        self.best_step = -1
+        self.scores: list[tuple[int, float]] = []
+        self._best_weights: dict[str, torch.Tensor] | None = None
+        self._best_norm: ObsNormalizer | None = None
+        self._next = every
+
+    def _normalizer(self) -> ObsNormalizer | None:
+        return ObsNormalizer.from_vecnormalize(self.norm) if self.norm is not None else None
+
+    def score(self) -> None:
+        """Evaluate the current policy now and keep it if it is the best so far."""
+        from experiments.rollout import rollout
+
+        normalizer = self._normalizer()
+        result = rollout(TrainedPolicy(self.model, normalizer), self.simulator,
+                         self.env_config, self.customers, self.seed)
+        value = float(np.mean(result.profit))
+        self.scores.append((int(self.num_timesteps), value))
+        if value > self.best:
+            self.best, self.best_step = value, int(self.num_timesteps)
+            self._best_weights = {k: v.detach().clone()
+                                  for k, v in self.model.policy.state_dict().items()}
+            self._best_norm = normalizer
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self._next += self.every
+            self.score()
+        return True
+
+    def restore_best(self) -> ObsNormalizer | None:
+        """Load the best weights into the model; returns their observation statistics."""
+        self.score()  # the last policy competes too
+        if self._best_weights is not None:
+            self.model.policy.load_state_dict(self._best_weights)
+            return self._best_norm
+        return self._normalizer()
+
+
 def train_agent(simulator: Any, agent: AgentConfig, training: AgentTrainingConfig,
                 env_config: EnvConfig, seed: int, out_dir: str | Path, name: str,
                 penalty: tuple[SupportProfile, SupportConfig] | None = None) -> TrainedPolicy:
@@ -156,13 +222,24 @@ def train_agent(simulator: Any, agent: AgentConfig, training: AgentTrainingConfi
     env = norm if norm is not None else venv
     model = build_model(env, seed=seed, device=training.device,
                         tensorboard_log=str(out / "tensorboard"), **agent.model_spec())
+    selector = None
+    if training.select_every:
+        selector = SelectBest(simulator, env_config, norm, training.select_every,
+                              training.select_customers, training.select_seed)
     started = time.perf_counter()
     model.learn(total_timesteps=training.total_timesteps, tb_log_name=name,
-                progress_bar=training.progress_bar)
-    seconds = time.perf_counter() - started
+                progress_bar=training.progress_bar, callback=selector)
     normalizer = ObsNormalizer.from_vecnormalize(norm) if norm is not None else None
-    extra: dict[str, Any] = {"seed": seed, "name": name, "seconds": seconds,
+    extra: dict[str, Any] = {"seed": seed, "name": name,
                              "simulator_fingerprint": simulator.fingerprint}
+    if selector is not None:
+        normalizer = selector.restore_best()
+        extra["selected_step"] = selector.best_step
+        extra["selection_scores"] = selector.scores
+        logger.info("%s: kept the policy of step %d (%.2f $/customer in its training world)",
+                    name, selector.best_step, selector.best)
+    seconds = time.perf_counter() - started
+    extra["seconds"] = seconds
     if wrapper is not None:
         extra["penalised_share"] = wrapper.penalised / max(wrapper.decisions, 1)
     save_model(model, out / "final_model", agent.model_spec(), normalizer, extra=extra)

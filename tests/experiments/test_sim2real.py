@@ -97,3 +97,31 @@ def test_support_penalty_is_subtracted_only_out_of_support():
     _, r_pen, _, infos = wrapped.step(actions)
     np.testing.assert_allclose(r_plain - r_pen, [0.0, 0.0, 2.5, 2.5], atol=1e-5)
     assert [i["support_penalty"] for i in infos] == [0.0, 0.0, 2.5, 2.5]
+
+
+def test_agent_selection_keeps_the_best_policy_of_its_own_world(tmp_path):
+    """With select_every, the saved agent is the one that scored best in its training world."""
+    from crm_env import EnvConfig
+    from experiments.config import AgentConfig
+    from experiments.rollout import rollout
+    from experiments.sim2real_agents import AgentTrainingConfig, train_agent
+    from gan_simulator.configuration import from_mapping
+
+    agent = from_mapping(AgentConfig, {
+        "algorithm": "ppo", "extractor": "gru",
+        "extractor_kwargs": {"hidden_size": 8, "profile_hidden": 8, "features_dim": 16},
+        "policy_kwargs": {"net_arch": [16]},
+        "hyperparameters": {"n_steps": 8, "batch_size": 64, "n_epochs": 1, "learning_rate": 0.01}})
+    training = AgentTrainingConfig(total_timesteps=256, num_envs=8, select_every=64,
+                                   select_customers=24)
+    env = EnvConfig(horizon=6, window=4)
+    sim = StructuralSimulator()
+    policy = train_agent(sim, agent, training, env, seed=0, out_dir=tmp_path, name="a")
+    extra = json.loads((tmp_path / "final_model" / "model.json").read_text())["extra"]
+    scores = dict((step, value) for step, value in extra["selection_scores"])
+    assert len(scores) >= 4
+    best_step = max(scores, key=scores.get)
+    assert extra["selected_step"] == best_step
+    # the returned (and saved) policy reproduces the best score on the selection customers
+    again = rollout(policy, sim, env, training.select_customers, training.select_seed)
+    assert np.mean(again.profit) == pytest.approx(scores[best_step])
