@@ -38,7 +38,7 @@ class ModelConfig:
     attribute_noise_dim: int = 8
     attribute_hidden: int = 64
     critic_hidden: int = 32
-    rate_classes: int = 4
+    rate_classes: int = 8
     dropout_from_state: bool = True
 
     def __post_init__(self) -> None:
