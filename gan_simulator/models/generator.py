@@ -162,7 +162,6 @@ class SequenceGenerator(nn.Module):
         self.register_buffer("inv_scales", 1.0 / torch.tensor(RECENCY_SCALES), persistent=False)
         # outputs: buy logit, drop logit, K count logits, K spend means, spend log-scale
         self.out = nn.Linear(head_hidden, 3 + 2 * max_count)
-        self.dropout_from_state = dropout_from_state
         self.drop = None if dropout_from_state else nn.Linear(profile_dim, 1)
         with torch.no_grad():
             self.out.bias[1] = -2.0  # start with a low dropout chance after a purchase
