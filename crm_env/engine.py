@@ -19,15 +19,17 @@ from crm_env.config import EnvConfig
 from crm_env.noise import NoiseSource
 from crm_env.observation import (
     CustomerBuffers,
+    FirstWeeks,
     ObservationLayout,
     advance_week,
+    first_weeks,
     observe,
-    start_rows,
+    place_rows,
 )
 from crm_env.prefetch import CustomerPrefetch
 from gan_simulator.actions import ActionCatalog
 from gan_simulator.errors import EnvArgumentError
-from gan_simulator.protocol import Simulator, State, WeekOutcome, merge_rows
+from gan_simulator.protocol import CustomerDraw, Simulator, State, WeekOutcome, copy_rows
 from gan_simulator.rng import stream_keys, uniforms
 
 log = logging.getLogger(__name__)
@@ -163,16 +165,21 @@ class CustomerEngine:
             uniforms(self.keys, 0, self.simulator.customer_noise_dim)
         )
         self.sim_state = draw.state
-        start_rows(self.buffers, np.arange(self.n), draw, self.layout, self.config.horizon)
-        self._prefetch = CustomerPrefetch(self.simulator, self.root_seed, self.slots)
+        place_rows(self.buffers, np.arange(self.n), self._first_weeks(draw))
+        self._prefetch = CustomerPrefetch(
+            self.simulator, self.root_seed, self.slots, self._first_weeks
+        )
+
+    def _first_weeks(self, draw: CustomerDraw) -> FirstWeeks:
+        return first_weeks(draw, self.layout, self.config.horizon)
 
     def reset_rows(self, rows: np.ndarray) -> None:
         """Start the next episode in the slots ``rows`` only (autoreset)."""
         self.episodes[rows] += 1
-        self.keys[rows] = stream_keys(self.root_seed, self.slots[rows], self.episodes[rows])
-        for part, draw in self._prefetch.take(rows, self.episodes):
-            merge_rows(self.sim_state, part, draw.state)
-            start_rows(self.buffers, part, draw, self.layout, self.config.horizon)
+        for part, source, index in self._prefetch.take(rows, self.episodes):
+            self.keys[part] = source.keys[index]
+            copy_rows(self.sim_state, part, source.state, index)
+            place_rows(self.buffers, part, source.first, index)
 
     def check_actions(self, actions: object) -> np.ndarray:
         """Validate a batch of action codes; returns ``int64[n]``."""

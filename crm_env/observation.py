@@ -198,16 +198,28 @@ class CustomerBuffers:
         return self.ring[:, self.pos : self.pos + self.window]
 
 
-def start_rows(
-    buf: CustomerBuffers, rows: np.ndarray, draw: CustomerDraw, layout: ObservationLayout, horizon: int
-) -> None:
-    """Fill the slots ``rows`` with freshly drawn customers (week 0 of a new episode)."""
+@dataclass
+class FirstWeeks:
+    """Observation rows of freshly drawn customers, ready to copy into the buffers.
+
+    Computed once per draw by :func:`first_weeks` (the prefetch computes them in batches) and
+    placed by :func:`place_rows`, so an autoreset only copies rows.
+    """
+
+    block: np.ndarray  # float32[n, W, F_h], the history window
+    profile: np.ndarray  # float32[n, P]
+    spend_sum: np.ndarray  # float64[n]
+    customer_ids: np.ndarray  # int64[n]
+
+
+def first_weeks(draw: CustomerDraw, layout: ObservationLayout, horizon: int) -> FirstWeeks:
+    """The week-0 observation rows of the customers of ``draw``."""
     hist = np.asarray(draw.history, dtype=np.float32)
     mask = np.asarray(draw.history_mask, dtype=bool)
     n, h = mask.shape
     w = layout.window
     k = len(layout.action_names)
-    block = np.zeros((n, w, buf.ring.shape[2]), dtype=np.float32)
+    block = np.zeros((n, w, layout.history_shape[1]), dtype=np.float32)
     take = min(h, w)
     src = slice(h - take, h)
     dst = slice(w - take, w)
@@ -216,30 +228,46 @@ def start_rows(
     block[:, dst, 1] = np.where(m, hist[:, src, 1], 0.0)
     block[:, dst, 2] = np.where(m, np.log1p(np.maximum(hist[:, src, 2], 0.0)), 0.0)
     block[:, dst, 3 + k] = m
-    buf.ring[rows, buf.pos : buf.pos + w] = block
 
     bought = mask & (hist[:, :, 0] > 0)
     tenure = mask.sum(axis=1)
     frequency = bought.sum(axis=1)
     last = np.where(bought.any(axis=1), h - 1 - np.argmax(bought[:, ::-1], axis=1), -1)
     recency = np.where(last >= 0, h - 1 - last, tenure)
-    buf.spend_sum[rows] = np.where(bought, hist[:, :, 2], 0.0).sum(axis=1)
+    spend_sum = np.where(bought, hist[:, :, 2], 0.0).sum(axis=1).astype(np.float64)
+
+    s = len(layout.static_names)
+    static = np.asarray(draw.static, dtype=np.float64)
+    prof = np.zeros((n, layout.profile_shape[0]), dtype=np.float32)
+    prof[:, :s] = np.sign(static) * np.log1p(np.abs(static))
+    prof[:, s + 0] = recency
+    prof[:, s + 1] = frequency
+    prof[:, s + 2] = np.log1p(spend_sum / np.maximum(frequency, 1))
+    prof[:, s + 3] = tenure
+    prof[:, s + 4] = horizon
+    return FirstWeeks(block, prof, spend_sum, np.asarray(draw.customer_ids, dtype=np.int64))
+
+
+def place_rows(
+    buf: CustomerBuffers, rows: np.ndarray, first: FirstWeeks, src: np.ndarray | None = None
+) -> None:
+    """Start the slots ``rows`` at week 0 with the customers ``first[src]`` (default: all)."""
+    pick = (lambda a: a) if src is None else (lambda a: a[src])
+    buf.ring[rows, buf.pos : buf.pos + buf.window] = pick(first.block)
+    buf.spend_sum[rows] = pick(first.spend_sum)
     buf.recent_contact[:, rows] = 0.0
     buf.recent_discount[:, rows] = 0.0
     buf.week[rows] = 0
     buf.opted_out[rows] = False
-    buf.customer_id[rows] = draw.customer_ids
+    buf.customer_id[rows] = pick(first.customer_ids)
+    buf.profile_t[:, rows] = pick(first.profile).T
 
-    s = len(layout.static_names)
-    static = np.asarray(draw.static, dtype=np.float64)
-    prof = np.zeros((n, buf.profile_t.shape[0]), dtype=np.float32)
-    prof[:, :s] = np.sign(static) * np.log1p(np.abs(static))
-    prof[:, s + 0] = recency
-    prof[:, s + 1] = frequency
-    prof[:, s + 2] = np.log1p(buf.spend_sum[rows] / np.maximum(frequency, 1))
-    prof[:, s + 3] = tenure
-    prof[:, s + 4] = horizon
-    buf.profile[rows] = prof
+
+def start_rows(
+    buf: CustomerBuffers, rows: np.ndarray, draw: CustomerDraw, layout: ObservationLayout, horizon: int
+) -> None:
+    """Fill the slots ``rows`` with freshly drawn customers (week 0 of a new episode)."""
+    place_rows(buf, rows, first_weeks(draw, layout, horizon))
 
 
 def advance_week(

@@ -7,35 +7,31 @@ per-call overhead each time (for the GAN, more than the rest of the env step). T
 from exactly the stream that slot would use (``stream_keys(seed, slot, episode)``, counter
 0), and refills the consumed ones in one batched call once a quarter of them are used. The
 customers are therefore the same as when drawn on demand (tested: vector env == single envs).
+
+What it keeps is ready to copy: the simulator state rows, the week-0 observation rows
+(:class:`~crm_env.observation.FirstWeeks`, computed once per refill) and the stream key of
+the episode, so an autoreset is a handful of row copies.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
-from gan_simulator.protocol import CustomerDraw, Simulator, State, merge_rows
+from crm_env.observation import FirstWeeks
+from gan_simulator.protocol import CustomerDraw, Simulator, State, copy_rows
 from gan_simulator.rng import stream_keys, uniforms
 
 
-def take_rows(draw: CustomerDraw, index: np.ndarray) -> CustomerDraw:
-    """The customers at positions ``index`` of ``draw`` (copies; NumPy or torch state)."""
-    state: State = {}
-    for key, value in draw.state.items():
-        if hasattr(value, "index_select"):  # torch tensor
-            import torch
+@dataclass
+class Prepared:
+    """Customers ready to start an episode: state rows, observation rows and stream keys."""
 
-            state[key] = value.index_select(
-                0, torch.as_tensor(index, dtype=torch.long, device=value.device)
-            )
-        else:
-            state[key] = value[index]
-    return CustomerDraw(
-        state=state,
-        static=np.asarray(draw.static)[index],
-        history=np.asarray(draw.history)[index],
-        history_mask=np.asarray(draw.history_mask)[index],
-        customer_ids=np.asarray(draw.customer_ids)[index],
-    )
+    state: State
+    first: FirstWeeks
+    keys: np.ndarray  # uint64[n], stream key of each customer's episode
 
 
 class CustomerPrefetch:
@@ -45,18 +41,28 @@ class CustomerPrefetch:
         simulator: Draws the customers.
         root_seed: The env's root seed.
         slots: Stream index of every slot.
+        prepare: Turns a draw into its week-0 observation rows.
     """
 
-    def __init__(self, simulator: Simulator, root_seed: int, slots: np.ndarray) -> None:
+    def __init__(
+        self,
+        simulator: Simulator,
+        root_seed: int,
+        slots: np.ndarray,
+        prepare: Callable[[CustomerDraw], FirstWeeks],
+    ) -> None:
         self.simulator = simulator
         self.root_seed = root_seed
         self.slots = slots
+        self.prepare = prepare
         self.n = len(slots)
         self.threshold = max(1, self.n // 4)
-        self.draw: CustomerDraw | None = None
+        self.held: Prepared | None = None  # row i: the next customer of slot i
         self.episode = np.full(self.n, -1, dtype=np.int64)  # episode held for each slot
 
-    def take(self, rows: np.ndarray, episodes: np.ndarray) -> list[tuple[np.ndarray, CustomerDraw]]:
+    def take(
+        self, rows: np.ndarray, episodes: np.ndarray
+    ) -> list[tuple[np.ndarray, Prepared, np.ndarray]]:
         """Customers for slots ``rows`` starting episode ``episodes[rows]``.
 
         Args:
@@ -64,40 +70,54 @@ class CustomerPrefetch:
             episodes: Current episode counter of *every* slot (already advanced for ``rows``).
 
         Returns:
-            ``(rows_subset, draw)`` pairs covering ``rows``.
+            ``(slots, source, index)`` triples covering ``rows``: slots ``slots`` start with
+            the customers at positions ``index`` of ``source``.
         """
-        need = episodes[rows]
-        hit = self.episode[rows] == need
-        parts: list[tuple[np.ndarray, CustomerDraw]] = []
-        if self.draw is not None and hit.any():
-            parts.append((rows[hit], take_rows(self.draw, rows[hit])))
+        hit = self.episode[rows] == episodes[rows]
+        parts: list[tuple[np.ndarray, Prepared, np.ndarray]] = []
+        if self.held is not None and hit.any():
+            mine = rows[hit]
+            parts.append((mine, self.held, mine))
         miss = rows[~hit]
         stale = np.flatnonzero(self.episode != episodes + 1)
         if len(miss) == 0 and len(stale) < self.threshold:
             return parts
+        if parts:  # the refill below overwrites these rows of ``held``: hand out copies
+            mine = parts[0][0]
+            parts[0] = (mine, _subset(self.held, mine), np.arange(len(mine)))
         keys = np.concatenate([
             stream_keys(self.root_seed, self.slots[miss], episodes[miss]),
             stream_keys(self.root_seed, self.slots[stale], episodes[stale] + 1),
         ])
-        fresh = self.simulator.draw_customers(uniforms(keys, 0, self.simulator.customer_noise_dim))
+        draw = self.simulator.draw_customers(uniforms(keys, 0, self.simulator.customer_noise_dim))
+        fresh = Prepared(draw.state, self.prepare(draw), keys)
         m = len(miss)
         if m:
-            parts.append((miss, take_rows(fresh, np.arange(m))))
-        refill = take_rows(fresh, np.arange(m, m + len(stale)))
-        self._store(stale, refill, episodes[stale] + 1)
+            parts.append((miss, fresh, np.arange(m)))
+        self._store(stale, fresh, np.arange(m, m + len(stale)), episodes[stale] + 1)
         return parts
 
-    def _store(self, slots: np.ndarray, draw: CustomerDraw, episode: np.ndarray) -> None:
-        if self.draw is None:
+    def _store(self, slots: np.ndarray, fresh: Prepared, index: np.ndarray,
+               episode: np.ndarray) -> None:
+        if self.held is None:
             if len(slots) != self.n:  # only a full first fill can seed the buffers
                 return
-            self.draw = draw
-        elif np.shape(draw.history)[1:] != np.shape(self.draw.history)[1:]:
-            # A simulator whose history length varies between draws: keep what fits.
-            self.episode[slots] = -1
-            return
+            self.held = _subset(fresh, index)
         else:
-            merge_rows(self.draw.state, slots, draw.state)
-            for name in ("static", "history", "history_mask", "customer_ids"):
-                getattr(self.draw, name)[slots] = getattr(draw, name)
+            h, f = self.held, fresh
+            copy_rows(h.state, slots, f.state, index)
+            h.first.block[slots] = f.first.block[index]
+            h.first.profile[slots] = f.first.profile[index]
+            h.first.spend_sum[slots] = f.first.spend_sum[index]
+            h.first.customer_ids[slots] = f.first.customer_ids[index]
+            h.keys[slots] = f.keys[index]
         self.episode[slots] = episode
+
+
+def _subset(p: Prepared, index: np.ndarray) -> Prepared:
+    """A copy of the customers at positions ``index`` of ``p``."""
+    state: State = {}
+    copy_rows(state, index, p.state, index, allocate=True)
+    f = p.first
+    first = FirstWeeks(f.block[index], f.profile[index], f.spend_sum[index], f.customer_ids[index])
+    return Prepared(state, first, p.keys[index])

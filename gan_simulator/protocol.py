@@ -137,3 +137,33 @@ def merge_rows(state: State, rows: np.ndarray, new: State) -> State:
         else:
             value[rows] = new[key]
     return state
+
+
+def copy_rows(state: State, rows: np.ndarray, source: State, index: np.ndarray,
+              allocate: bool = False) -> State:
+    """``state[key][rows] = source[key][index]`` for every key (in place; NumPy or torch).
+
+    With ``allocate`` the keys missing from ``state`` are created as copies of
+    ``source[key][index]`` (``rows`` is then ignored for them). Returns ``state``.
+    """
+    same = rows is index
+    idx_t = rows_t = None
+    for key, src in source.items():
+        if hasattr(src, "index_select"):  # torch tensor
+            import torch
+
+            if idx_t is None:
+                idx_t = torch.as_tensor(index, dtype=torch.long, device=src.device)
+                rows_t = idx_t if same else torch.as_tensor(rows, dtype=torch.long,
+                                                           device=src.device)
+            picked = src.index_select(0, idx_t)
+            if allocate and key not in state:
+                state[key] = picked
+            else:
+                dst = state[key]
+                dst.index_copy_(0, rows_t, picked.to(dst.device, dst.dtype))
+        elif allocate and key not in state:
+            state[key] = np.asarray(src)[index]
+        else:
+            state[key][rows] = np.asarray(src)[index]
+    return state

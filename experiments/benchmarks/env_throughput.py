@@ -4,9 +4,13 @@ For each simulator (structural; the GAN when a checkpoint is available) and each
 the env step and the bare ``simulator.step`` (same batch, same actions, uniforms prepared
 beforehand) are timed in alternating blocks within one run, so machine load hits both
 alike; the median block rate of each is reported with their ratio
-``overhead_ratio = bare rate / env rate`` (env step time over bare step time). The env
+``overhead_ratio``, the median over rounds of ``bare rate / env rate`` (env step time over
+bare step time) within the round. The env
 figure includes everything a step costs: noise generation, the ResponseModel (GAN), money
 accounting, observation update and copy, and autoreset with new customers (horizon 52).
+Every env block is a whole number of horizons (and starts one horizon in), so each block
+pays the same share of autoresets: all slots start together and finish together, as in
+training, and a block that happened to miss the reset wave would flatter the env.
 
 Targets: GAN env at 1,024 customers >= 300,000 customer-steps/s with ``overhead_ratio``
 <= 1.5; structural env at 4,096 >= 1,000,000 customer-steps/s.
@@ -52,15 +56,21 @@ def _bare_runner(sim: Any, n: int, seed: int) -> Any:
     return run
 
 
+HORIZON = 52
+
+
 def _env_runner(sim: Any, n: int, seed: int) -> Any:
-    env = CRMVectorEnv(num_envs=n, simulator=sim, seed=seed, horizon=52)
+    env = CRMVectorEnv(num_envs=n, simulator=sim, seed=seed, horizon=HORIZON)
     env.reset()
     actions = np.random.default_rng(seed).integers(0, len(env.catalog), n)
+    taken = [0]
 
     def run(steps: int) -> None:
         for _ in range(steps):
             env.step(actions)
+        taken[0] += steps
 
+    run.taken = taken  # type: ignore[attr-defined]
     return run
 
 
@@ -78,9 +88,15 @@ def _calibrate(run: Any, seconds: float) -> int:
 def measure(
     env_sim: Any, bare_sim: Any, n: int, rounds: int, block_seconds: float, seed: int = 0
 ) -> dict[str, float]:
-    """Median env and bare rates (customer-steps/s) at batch ``n``, timed alternately."""
+    """Median env and bare rates (customer-steps/s) at batch ``n``, timed alternately.
+
+    ``overhead_ratio`` is the median over rounds of each round's bare rate over its env rate
+    (the two blocks of a round run back to back, so a load change between rounds cancels).
+    """
     env_run, bare_run = _env_runner(env_sim, n, seed), _bare_runner(bare_sim, n, seed)
     env_steps = _calibrate(env_run, block_seconds)
+    env_steps = HORIZON * max(1, round(env_steps / HORIZON))
+    env_run(-env_run.taken[0] % HORIZON)  # realign blocks to the episode starts
     bare_steps = _calibrate(bare_run, block_seconds)
     env_rates, bare_rates = [], []
     for _ in range(rounds):
@@ -91,11 +107,13 @@ def measure(
         bare_run(bare_steps)
         bare_rates.append(bare_steps * n / (time.perf_counter() - t0))
     env_rate, bare_rate = statistics.median(env_rates), statistics.median(bare_rates)
+    ratios = [b / e for b, e in zip(bare_rates, env_rates, strict=True)]
     return {
         "num_envs": n,
         "customer_steps_per_s": env_rate,
         "bare_simulator_steps_per_s": bare_rate,
-        "overhead_ratio": bare_rate / env_rate,
+        "overhead_ratio": statistics.median(ratios),
+        "overhead_ratio_range": [min(ratios), max(ratios)],
         "env_steps_per_block": env_steps,
         "bare_steps_per_block": bare_steps,
     }

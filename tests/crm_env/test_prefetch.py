@@ -5,35 +5,52 @@ from __future__ import annotations
 import numpy as np
 
 from crm_env import CRMEnv, CRMVectorEnv
+from crm_env.observation import ObservationLayout, first_weeks
 from crm_env.prefetch import CustomerPrefetch
 from gan_simulator.rng import stream_keys, uniforms
 from gan_simulator.structural import StructuralSimulator
+
+LAYOUT = ObservationLayout(StructuralSimulator().catalog.names, StructuralSimulator.static_names, 8)
+
+
+def _prepare(draw):
+    return first_weeks(draw, LAYOUT, 52)
+
+
+def _row(first, state, keys, i: int) -> np.ndarray:
+    return np.concatenate([first.block[i].ravel(), first.profile[i], [first.spend_sum[i]],
+                           [state["rate"][i], state["dropout_p"][i]], [float(keys[i])]])
 
 
 def _direct(sim: StructuralSimulator, slots: np.ndarray, episodes: np.ndarray) -> np.ndarray:
     keys = stream_keys(5, slots, episodes)
     draw = sim.draw_customers(uniforms(keys, 0, sim.customer_noise_dim))
-    return np.concatenate([draw.static, draw.history.reshape(len(slots), -1)], axis=1)
+    first = _prepare(draw)
+    return np.stack([_row(first, draw.state, keys, i) for i in range(len(slots))])
 
 
 def _features(parts, rows: np.ndarray) -> np.ndarray:
     out = {}
-    for part, draw in parts:
-        feats = np.concatenate([draw.static, draw.history.reshape(len(part), -1)], axis=1)
-        out.update({int(r): f for r, f in zip(part, feats, strict=True)})
+    for part, source, index in parts:
+        for r, i in zip(part, index, strict=True):
+            out[int(r)] = _row(source.first, source.state, source.keys, int(i))
     return np.stack([out[int(r)] for r in rows])
 
 
 def test_hits_and_misses_give_the_on_demand_customers() -> None:
     sim = StructuralSimulator()
     slots = np.arange(8)
-    pre = CustomerPrefetch(sim, 5, slots)
+    pre = CustomerPrefetch(sim, 5, slots, _prepare)
     episodes = np.zeros(8, dtype=np.int64)
-    for rows in ([0, 1], [0], [2, 3, 0], [0], [4, 5, 6, 7, 1]):
+    hits = 0
+    for rows in ([0, 1], [0], [2, 3, 0], [0], [4, 5, 6, 7, 1], [2, 3], [0, 1, 2, 3, 4, 5]):
         rows = np.array(rows)
         episodes[rows] += 1
-        got = _features(pre.take(rows, episodes), rows)
+        parts = pre.take(rows, episodes)
+        hits += sum(len(p) for p, source, _ in parts if source is pre.held)
+        got = _features(parts, rows)
         np.testing.assert_array_equal(got, _direct(sim, slots[rows], episodes[rows]))
+    assert hits > 0  # the prefetched customers were used, not only on-demand draws
 
 
 def test_vector_env_with_early_terminations_equals_single_envs() -> None:
