@@ -112,7 +112,7 @@ class GANSimulator:
                                        m.attribute_hidden)
         sequence = SequenceGenerator(transform.profile_dim, len(catalog), transform.max_count,
                                      m.hidden, m.step_noise_dim, m.head_hidden, m.rate_classes,
-                                     m.dropout_from_state)
+                                     m.dropout_from_state, m.dropout_classes)
         load_module_state(attribute, tensors, "attribute", path)
         load_module_state(sequence, tensors, "sequence", path)
         h = hashlib.sha256(meta["data_fingerprint"].encode())
@@ -248,7 +248,7 @@ class GANSimulator:
         states = self.sequence.encode(data.profile, data.weeks, aoh)
         n, length = data.count.shape
         alive = self.sequence.initial_belief(data.profile)
-        off = self.sequence.rate_offsets
+        off, drop_off = self.sequence.class_offsets()
         if length > 1:
             prof = data.profile[:, None, :].expand(n, length - 1, data.profile.shape[1])
             z = torch.zeros(n, length - 1, self.sequence.noise_dim, device=self.device)
@@ -258,7 +258,7 @@ class GANSimulator:
             for t in range(length - 1):
                 _, before, p = purchase_probability(alive, hd["drop_logit"][:, t],
                                                     hd["buy_logit"][:, t], (data.count[:, t] > 0).float() * float(t > 0),
-                                                    off, self.sequence.drop_offsets)
+                                                    off, drop_off)
                 alive = torch.where(data.valid[:, t + 1, None], alive_update(before, p, bought[:, t]),
                                     alive)
         last = (data.valid.sum(dim=1) - 1).clamp_min(0)
@@ -277,8 +277,7 @@ class GANSimulator:
         aoh = self._eye[a]
         hd = self.sequence.heads(state["h"][:, 0], aoh, state["profile"], z, state["gap"] + 1.0)
         prob, before, p = purchase_probability(state["alive"], hd["drop_logit"], hd["buy_logit"],
-                                              state["last"], self.sequence.rate_offsets,
-                                              self.sequence.drop_offsets)
+                                              state["last"], *self.sequence.class_offsets())
         if logit_offset is not None:
             off = torch.as_tensor(np.asarray(logit_offset, np.float32), device=self.device)
             q = prob.clamp(1e-7, 1 - 1e-7)
@@ -352,11 +351,26 @@ class GANSimulator:
             spend = (torch.softmax(hd["count_logits"], dim=1) * per_class).sum(dim=1)
         return prob.cpu().numpy().astype(np.float64), (prob * spend).cpu().numpy().astype(np.float64)
 
-    def expected_count(self, state: State, actions: np.ndarray) -> np.ndarray:
-        """Expected number of purchase days this week (0 in no-purchase weeks)."""
+    def expected_count(self, state: State, actions: np.ndarray,
+                       head_noise: np.ndarray | None = None) -> np.ndarray:
+        """Expected number of purchase days this week (0 in no-purchase weeks).
+
+        Args:
+            state: Current state.
+            actions: ``int[n]`` action codes.
+            head_noise: The week's ``[n, step_noise_dim]`` uniforms: the expectation is then
+                over the purchase and count draws *given* the head noise those uniforms
+                carry (what :meth:`step` would use), which averages to the exact expectation
+                over sample paths. ``None`` sets the head noise to its mean (0), which is
+                biased wherever the heads are nonlinear in the noise.
+        """
         n = len(state["alive"])
         with torch.no_grad():
-            z = torch.zeros(n, self.sequence.noise_dim, device=self.device)
+            if head_noise is None:
+                z = torch.zeros(n, self.sequence.noise_dim, device=self.device)
+            else:
+                u = self._uniforms(head_noise, self.step_noise_dim, "expected_count", n)
+                z = torch.from_numpy(ndtri(u[:, 3:]).astype(np.float32)).to(self.device)
             hd, prob, _, _, _ = self._week(state, actions, z, None)
             mean_count = (torch.softmax(hd["count_logits"], 1) * (self._log_counts.expm1())).sum(1)
         return (prob * mean_count).cpu().numpy()
@@ -423,8 +437,10 @@ class GANSimulator:
             keys = stream_keys(seed, ids, np.zeros(m, dtype=np.int64))
             none = np.zeros(m, dtype=np.int64)
             for t in range(horizon):
-                out[lo:hi, t] = self.expected_count(state, none).reshape(hi - lo, n_samples).mean(1)
-                state, _ = self.step(state, none, uniforms(keys, t + 1, self.step_noise_dim))
+                u = uniforms(keys, t + 1, self.step_noise_dim)
+                expected = self.expected_count(state, none, head_noise=u)
+                out[lo:hi, t] = expected.reshape(hi - lo, n_samples).mean(1)
+                state, _ = self.step(state, none, u)
         return out
 
     # ------------------------------------------------------------------ helpers

@@ -139,22 +139,31 @@ class SequenceGenerator(nn.Module):
         dropout_from_state: Let the dropout logit depend on the hidden state and the week's
             inputs (``True``), or only on the static profile and the latent class
             (``False``; BG/NBD's customer-constant dropout probability).
+        dropout_classes: ``0``: each rate class has its own dropout offset (``M`` classes).
+            ``D > 0``: the latent class is a (rate, dropout) pair on a ``rate_classes x D``
+            grid, so purchase rate and dropout vary independently, as BG/NBD's Gamma rate
+            and Beta dropout do (``M = rate_classes * D``).
     """
 
     def __init__(self, profile_dim: int, n_actions: int, max_count: int, hidden: int = 48,
                  noise_dim: int = 4, head_hidden: int = 64, rate_classes: int = 4,
-                 dropout_from_state: bool = True) -> None:
+                 dropout_from_state: bool = True, dropout_classes: int = 0) -> None:
         super().__init__()
         self.hidden = hidden
         self.noise_dim = noise_dim
         self.n_actions = n_actions
         self.max_count = max_count
+        self.dropout_classes = dropout_classes
+        self.n_classes = rate_classes * max(dropout_classes, 1)
         self.init = nn.Linear(profile_dim, hidden)
-        self.prior = nn.Linear(profile_dim, rate_classes)
+        self.prior = nn.Linear(profile_dim, self.n_classes)
         self.rate_offsets = nn.Parameter(torch.linspace(-2.0, 2.0, rate_classes))
-        # alternate high/low dropout so that classes differ in both rate and dropout
-        self.drop_offsets = nn.Parameter(
-            torch.tensor([1.0 if i % 2 else -1.0 for i in range(rate_classes)]))
+        if dropout_classes:
+            self.drop_offsets = nn.Parameter(torch.linspace(-1.5, 1.5, dropout_classes))
+        else:
+            # alternate high/low dropout so that classes differ in both rate and dropout
+            self.drop_offsets = nn.Parameter(
+                torch.tensor([1.0 if i % 2 else -1.0 for i in range(rate_classes)]))
         self.gru = nn.GRU(WEEK_INPUTS + n_actions, hidden, batch_first=True)
         self.body = nn.Sequential(
             nn.Linear(hidden + n_actions + profile_dim + noise_dim + len(RECENCY_SCALES),
@@ -167,6 +176,13 @@ class SequenceGenerator(nn.Module):
             self.out.bias[1] = -2.0  # start with a low dropout chance after a purchase
             if self.drop is not None:
                 self.drop.bias.fill_(-2.0)
+
+    def class_offsets(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Purchase-logit and dropout-logit offsets of the ``M`` latent classes (``[M]`` each)."""
+        if not self.dropout_classes:
+            return self.rate_offsets, self.drop_offsets
+        d = self.dropout_classes
+        return self.rate_offsets.repeat_interleave(d), self.drop_offsets.repeat(len(self.rate_offsets))
 
     def initial_hidden(self, profile: torch.Tensor) -> torch.Tensor:
         """Hidden state ``[B, H]`` before the acquisition week is absorbed."""

@@ -30,6 +30,9 @@ class ModelConfig:
         rate_classes: Latent purchase-rate classes of the alive/dropout belief.
         dropout_from_state: Dropout logit from the hidden state (``True``) or from the static
             profile and latent class only (``False``, BG/NBD's constant dropout).
+        dropout_classes: ``0``: one dropout offset per rate class. ``D > 0``: latent classes
+            on a ``rate_classes x D`` grid of (purchase rate, dropout) offsets, so the two
+            vary independently like BG/NBD's Gamma rate and Beta dropout.
     """
 
     hidden: int = 48
@@ -40,12 +43,15 @@ class ModelConfig:
     critic_hidden: int = 32
     rate_classes: int = 8
     dropout_from_state: bool = True
+    dropout_classes: int = 0
 
     def __post_init__(self) -> None:
         for name in ("hidden", "head_hidden", "attribute_noise_dim", "attribute_hidden",
                      "critic_hidden", "rate_classes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"model.{name}={getattr(self, name)} must be >= 1")
+        if self.dropout_classes < 0:
+            raise ConfigError(f"model.dropout_classes={self.dropout_classes} must be >= 0")
         if self.step_noise_dim < 0:
             raise ConfigError(f"model.step_noise_dim={self.step_noise_dim} must be >= 0")
 

@@ -98,8 +98,8 @@ def _nll(nets: GanNetworks, batch: AlignedHistory, n_actions: int,
     gap = torch.expm1(batch.weeks[:, 1:, 3])
     heads = nets.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z, gap)
     return next_week_nll(heads, batch.count, batch.spend, batch.valid,
-                         nets.sequence.initial_belief(batch.profile), nets.sequence.rate_offsets,
-                         nets.sequence.drop_offsets)
+                         nets.sequence.initial_belief(batch.profile),
+                         *nets.sequence.class_offsets())
 
 
 def _train_batch(nets: GanNetworks, opt_g: torch.optim.Optimizer, opt_c: torch.optim.Optimizer,

@@ -48,7 +48,7 @@ class GanNetworks:
                 attribute=AttributeGenerator(p, cfg.attribute_noise_dim, cfg.attribute_hidden),
                 sequence=SequenceGenerator(p, n_actions, transform.max_count, cfg.hidden,
                                            cfg.step_noise_dim, cfg.head_hidden, cfg.rate_classes,
-                                           cfg.dropout_from_state),
+                                           cfg.dropout_from_state, cfg.dropout_classes),
                 attribute_critic=AttributeCritic(p, cfg.attribute_hidden),
                 sequence_critic=SequenceCritic(p, WEEK_INPUTS + n_actions + 1, cfg.critic_hidden),
             )
@@ -97,7 +97,7 @@ def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.
         gap = gap + 1.0
         hd = gen.heads(h, actions_onehot[:, t], profile, z, gap)
         prob, alive_before, p = purchase_probability(alive, hd["drop_logit"], hd["buy_logit"], last,
-                                                     gen.rate_offsets, gen.drop_offsets)
+                                                     *gen.class_offsets())
         y = gumbel_sigmoid(logit_of(prob), temperature, generator)
         c = gumbel_softmax(hd["count_logits"], temperature, generator)
         if hard:

@@ -109,6 +109,25 @@ def test_step_samples_by_inverse_cdf(tiny_sim: GANSimulator) -> None:
     torch.testing.assert_close(quiet_state["gap"], state["gap"] + 1)
 
 
+def test_expected_count_given_the_weeks_uniforms_averages_to_the_sampled_count(
+    tiny_sim: GANSimulator,
+) -> None:
+    # Rao-Blackwell: E[count | head noise of the week] averaged over the noise equals the mean
+    # purchase-day count that step() samples with the same uniforms (the forecast relies on it)
+    n = 20_000
+    draw = tiny_sim.sample_customers(1, np.random.default_rng(3))
+    state = {k: v.expand(n, *v.shape[1:]).clone() for k, v in draw.state.items()}
+    u = _uniforms(tiny_sim, n, 11)
+    none = np.zeros(n, dtype=np.int64)
+    expected = tiny_sim.expected_count(state, none, head_noise=u)
+    _, out = tiny_sim.step(state, none, u)
+    sampled = out.transactions.astype(np.float64)
+    se = sampled.std() / np.sqrt(n)
+    assert abs(expected.mean() - sampled.mean()) < 4 * se + 1e-6
+    # and the noise-free shortcut is a different (biased) number whenever the heads use noise
+    assert expected.std() > 0
+
+
 def test_step_rejects_badly_shaped_uniforms(tiny_sim: GANSimulator) -> None:
     state = tiny_sim.sample_customers(4, np.random.default_rng(0)).state
     with pytest.raises(EnvArgumentError, match=r"uniforms must have shape \(4, "):
