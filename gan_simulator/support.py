@@ -7,9 +7,12 @@ the logged decisions and scores a policy's decisions against it:
 
 * **action mix**: each action's share of decisions, against its share in the log (an action
   the log never shows, or shows far less often, is out of support);
-* **decision context**: the log's conditional probability ``P(action | contacts in the
-  previous 4 weeks)``; a decision whose cell has probability below ``min_probability`` (or
-  was never observed) is *out of support*;
+* **decision context**: the log's share of decisions with the same action *and* the same
+  number of contacts in the previous 4 weeks, ``P(recent contacts, action)``; a decision whose
+  cell has probability below ``min_probability`` (or was never observed) is *out of support*.
+  The joint, not the conditional ``P(action | recent contacts)``: under a randomised logging
+  policy the conditional is the same in every context, so it cannot see that the log almost
+  never contacted a customer already contacted in each of the last 4 weeks;
 * **histories**: the share of customers whose contact rate over the episode exceeds the
   highest rate that 99% of logged customers had.
 
@@ -52,9 +55,9 @@ class SupportConfig:
     """Thresholds of the guard and the optional penalty.
 
     Attributes:
-        min_probability: A decision whose action had a lower probability in the log, given
-            the same number of contacts in the previous 4 weeks, is out of support. 0.005
-            flags what a log shows less than once in 200 such decisions.
+        min_probability: A decision whose (contacts in the previous 4 weeks, action) cell
+            holds a smaller share of the logged decisions is out of support. 0.005 flags
+            what a log shows less than once in 200 decisions.
         max_share_ratio: An action used more than this many times as often as in the log
             is flagged in the action mix.
         flag_share: A policy is flagged when more than this share of its decisions is out of
@@ -157,14 +160,20 @@ class SupportProfile:
         return cls.from_actions(np.asarray(panel.actions), decided, catalog)
 
     def probability(self, recent: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """The log's ``P(action | recent contacts)`` for each decision."""
+        """The log's ``P(recent contacts, action)`` for each decision (share of all decisions)."""
         ctx = np.clip(np.asarray(recent), 0, RECENT_WEEKS).astype(np.int64)
-        return self.conditional[ctx, np.asarray(actions, dtype=np.int64)]
+        context_share = self.context_count / max(self.decisions, 1)
+        return self.conditional[ctx, np.asarray(actions, dtype=np.int64)] * context_share[ctx]
 
     def out_of_support(self, recent: np.ndarray, actions: np.ndarray,
                        min_probability: float = SupportConfig.min_probability) -> np.ndarray:
-        """``bool[n]``: the decision's cell is rarer than ``min_probability`` in the log."""
-        return self.probability(recent, actions) < max(min_probability, 1e-12)
+        """``bool[n]``: the decision's cell is rarer than ``min_probability`` in the log.
+
+        Doing nothing (code 0) is never out of support: it cannot push a customer further
+        from the log, and charging it would keep a policy from stopping.
+        """
+        a = np.asarray(actions, dtype=np.int64)
+        return (self.probability(recent, a) < max(min_probability, 1e-12)) & (a != 0)
 
     def penalty(self, recent: np.ndarray, actions: np.ndarray, config: SupportConfig) -> np.ndarray:
         """Dollars to subtract per decision: ``config.penalty`` where out of support."""
@@ -219,8 +228,8 @@ def support_report(actions: np.ndarray, profile: SupportProfile,
     above = float((rates > profile.contact_rate_p99 + 1e-12).mean()) if len(rates) else 0.0
     reasons = []
     if oos_share > cfg.flag_share:
-        reasons.append(f"{oos_share:.1%} of decisions are rarer than "
-                       f"{cfg.min_probability:.2%} in the log given recent contacts")
+        reasons.append(f"{oos_share:.1%} of decisions fall in (recent contacts, action) cells "
+                       f"holding under {cfg.min_probability:.2%} of the log")
     if overused:
         reasons.append(f"uses {', '.join(overused)} more than {cfg.max_share_ratio:g}x as often "
                        "as the log")

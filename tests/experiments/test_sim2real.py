@@ -15,7 +15,7 @@ from experiments.sim2real_agents import SupportPenaltyVecEnv
 from gan_simulator.actions import ActionCatalog
 from gan_simulator.errors import ConfigError
 from gan_simulator.structural import StructuralSimulator
-from gan_simulator.support import SupportConfig, SupportProfile
+from gan_simulator.support import SupportConfig, SupportProfile, support_report
 
 CONFIGS = Path(__file__).parents[2] / "experiments" / "configs"
 
@@ -97,6 +97,20 @@ def test_support_penalty_is_subtracted_only_out_of_support():
     _, r_pen, _, infos = wrapped.step(actions)
     np.testing.assert_allclose(r_plain - r_pen, [0.0, 0.0, 2.5, 2.5], atol=1e-5)
     assert [i["support_penalty"] for i in infos] == [0.0, 0.0, 2.5, 2.5]
+
+
+def test_support_flags_contacting_a_customer_the_random_log_rarely_contacted_so_often():
+    # a randomised log (20% e-mail, independent of the past) shows e-mail in every context at
+    # the same conditional rate; what it almost never shows is a 4th contact within 4 weeks
+    catalog = ActionCatalog.default()
+    logged = (np.random.default_rng(1).random((2000, 40)) < 0.2).astype(int)
+    profile = SupportProfile.from_actions(logged, np.ones_like(logged, bool), catalog)
+    recent = np.array([0.0, 1.0, 4.0, 4.0])
+    actions = np.array([1, 1, 1, 0])
+    assert profile.out_of_support(recent, actions).tolist() == [False, False, True, False]
+    spam = np.ones((50, 20), dtype=int)  # e-mail every week
+    report = support_report(spam, profile)
+    assert report["out_of_support_share"] > 0.7 and report["flagged"]
 
 
 def test_agent_selection_keeps_the_best_policy_of_its_own_world(tmp_path):
