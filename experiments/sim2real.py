@@ -181,11 +181,14 @@ def _judgement(ev_truth: Evaluation, ev_gan: Evaluation, heuristics: list[str],
                                         seed=seed).to_dict() for h in names}
 
     paired = vs(heuristics)
+    penalised = (truth_mean[AGENT_PENALISED] / truth_mean[AGENT_TRUTH]
+                 if AGENT_PENALISED in truth_mean and truth_mean[AGENT_TRUTH] else None)
     ranked = [n for n in gan_mean if n in truth_mean and n not in model_based]
     both = [n for n in gan_mean if n in truth_mean]
     return {
         "ratio_gan_policy_to_truth_policy": ratio,
         "incremental_ratio_over_no_action": incremental,
+        "ratio_penalised_gan_policy_to_truth_policy": penalised,
         "spearman_policy_ranking": _spearman(gan_mean, truth_mean, ranked),
         "ranked_policies": ranked,
         "spearman_including_model_based": _spearman(gan_mean, truth_mean, both),

@@ -115,7 +115,9 @@ def render_report(r: dict[str, Any]) -> str:
         "",
         f"- Profit per customer in the truth, GAN-trained agent / truth-trained agent: "
         f"**{_fmt(r['ratio_gan_policy_to_truth_policy'])}**; the same ratio for the gain over "
-        f"no action: {_fmt(r['incremental_ratio_over_no_action'])}.",
+        f"no action: {_fmt(r['incremental_ratio_over_no_action'])}; the GAN-trained agent "
+        f"with the support penalty / truth-trained agent: "
+        f"{_fmt(r.get('ratio_penalised_gan_policy_to_truth_policy'))}.",
         f"- Spearman correlation of the two worlds' rankings of {len(r['ranked_policies'])} "
         f"policies that follow the same rule in both worlds (agents and observation-based "
         f"heuristics): **{_fmt(r['spearman_policy_ranking'])}**; including the model-based "
