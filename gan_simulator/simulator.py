@@ -39,7 +39,6 @@ from gan_simulator.models.generator import (
     AttributeGenerator,
     SequenceGenerator,
     alive_update,
-    event_weight,
     purchase_probability,
 )
 from gan_simulator.protocol import CustomerDraw, State, WeekOutcome
@@ -98,7 +97,7 @@ class GANSimulator:
         tensors, meta = load_checkpoint(
             path, "simulator", ("config", "transform", "catalog", "data_fingerprint"))
         try:
-            config = from_mapping(GanConfig, meta["config"])
+            config = from_mapping(GanConfig, _compatible(meta["config"]))
             transform = FeatureTransform.from_dict(meta["transform"])
             catalog = ActionCatalog.from_config(meta["catalog"])
             if not isinstance(meta["data_fingerprint"], str):
@@ -112,7 +111,7 @@ class GANSimulator:
                                        m.attribute_hidden)
         sequence = SequenceGenerator(transform.profile_dim, len(catalog), transform.max_count,
                                      m.hidden, m.step_noise_dim, m.head_hidden, m.rate_classes,
-                                     m.dropout_from_state, m.dropout_classes)
+                                     m.dropout_from_state, m.dropout_classes, m.contact_pressure)
         load_module_state(attribute, tensors, "attribute", path)
         load_module_state(sequence, tensors, "sequence", path)
         h = hashlib.sha256(meta["data_fingerprint"].encode())
@@ -195,7 +194,8 @@ class GANSimulator:
                                      self._eye[torch.zeros(n, dtype=torch.long)], ones)
             alive = self.sequence.initial_belief(profile)
         state = {"h": h[:, None, :].contiguous(), "alive": alive, "last": torch.zeros_like(ones),
-                 "gap": torch.zeros(n, device=self.device), "profile": profile}
+                 "gap": torch.zeros(n, device=self.device), "profile": profile,
+                 "pressure": self.sequence.initial_pressure(n, self.device)}
         history = np.stack([np.ones(n, np.float32), count0, spend0], axis=1)[:, None, :]
         return CustomerDraw(state, static, history, np.ones((n, 1), bool),
                             np.full(n, -1, dtype=np.int64))
@@ -242,18 +242,21 @@ class GANSimulator:
     @torch.no_grad()
     def _encode_chunk(self, behaviour: np.ndarray, mask: np.ndarray, static: np.ndarray,
                       actions: np.ndarray) -> State:
+        seq = self.sequence
         data = align_history(self.transform, static, behaviour[..., 1] * (behaviour[..., 0] > 0),
-                             behaviour[..., 2], actions, mask).to(self.device)
+                             behaviour[..., 2], actions, mask,
+                             contact_events=not seq.contact_pressure).to(self.device)
         aoh = self._eye[data.actions]
-        states = self.sequence.encode(data.profile, data.weeks, aoh)
+        states = seq.encode(data.profile, data.weeks, aoh)
+        pressure = seq.pressure_series(aoh)
         n, length = data.count.shape
-        alive = self.sequence.initial_belief(data.profile)
-        off, drop_off = self.sequence.class_offsets()
+        alive = seq.initial_belief(data.profile)
+        off, drop_off = seq.class_offsets()
         if length > 1:
             prof = data.profile[:, None, :].expand(n, length - 1, data.profile.shape[1])
-            z = torch.zeros(n, length - 1, self.sequence.noise_dim, device=self.device)
-            hd = self.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z,
-                                     torch.expm1(data.weeks[:, 1:, 3]))
+            z = torch.zeros(n, length - 1, seq.noise_dim, device=self.device)
+            hd = seq.heads(states[:, :-1], aoh[:, 1:], prof, z,
+                           torch.expm1(data.weeks[:, 1:, 3]), pressure[:, 1:])
             bought = (data.count[:, 1:] > 0).float()
             for t in range(length - 1):
                 _, before, p = purchase_probability(alive, hd["drop_logit"][:, t],
@@ -267,7 +270,8 @@ class GANSimulator:
         return {"h": h[:, None, :].contiguous(), "alive": alive,
                 "last": ((data.count[rows, last] > 0) & (last > 0)).float(),
                 "gap": torch.as_tensor(data.gap_end, dtype=torch.float32, device=self.device),
-                "profile": data.profile}
+                "profile": data.profile,
+                "pressure": seq.next_pressure(pressure[rows, last], aoh[rows, last])}
 
     # ------------------------------------------------------------------ dynamics
     def _week(self, state: State, actions: np.ndarray, z: torch.Tensor,
@@ -275,7 +279,8 @@ class GANSimulator:
                                                          torch.Tensor, torch.Tensor, torch.Tensor]:
         a = torch.as_tensor(np.asarray(actions, dtype=np.int64), device=self.device)
         aoh = self._eye[a]
-        hd = self.sequence.heads(state["h"][:, 0], aoh, state["profile"], z, state["gap"] + 1.0)
+        hd = self.sequence.heads(state["h"][:, 0], aoh, state["profile"], z, state["gap"] + 1.0,
+                                 state.get("pressure"))
         prob, before, p = purchase_probability(state["alive"], hd["drop_logit"], hd["buy_logit"],
                                               state["last"], *self.sequence.class_offsets())
         if logit_offset is not None:
@@ -322,10 +327,15 @@ class GANSimulator:
             week = torch.stack([bought, bought * self._log_counts[cls], bought * spend_std,
                                 torch.log1p(gap)], 1)
             alive = alive_update(before, p, bought)
-            event = event_weight(bought, aoh)
+            event = self.sequence.events(bought, aoh)
             h = self.sequence.absorb(state["h"][:, 0], week, aoh, event)
+            pressure = state.get("pressure")
+            if pressure is not None:
+                pressure = self.sequence.next_pressure(pressure, aoh)
         new_state = {"h": h[:, None, :], "alive": alive, "last": bought,
                      "gap": gap * (1.0 - event), "profile": state["profile"]}
+        if pressure is not None:
+            new_state["pressure"] = pressure
         b = bought.cpu().numpy() > 0
         outcome = WeekOutcome(
             purchased=b,
@@ -452,6 +462,19 @@ class GANSimulator:
                 f"{where}: uniforms must have shape ({n if n is not None else 'n'}, {dim}), got "
                 f"{u.shape}; draw them with gan_simulator.rng.uniforms(keys, counter, {dim})")
         return u
+
+
+def _compatible(config: Any) -> Any:
+    """A stored config, completed for options added after it was written.
+
+    ``model.contact_pressure`` (default ``True`` for new training runs) did not exist in older
+    checkpoints, whose generators treat contacts as events: they load with ``False``.
+    """
+    if isinstance(config, dict) and isinstance(config.get("model"), dict):
+        model = config["model"]
+        if "contact_pressure" not in model:
+            config = {**config, "model": {**model, "contact_pressure": False}}
+    return config
 
 
 def panel_behaviour(panel: Any, count_feature: str) -> np.ndarray:

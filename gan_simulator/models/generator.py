@@ -21,6 +21,16 @@ fading features ``exp(-gap / tau)`` for ``tau`` in :data:`RECENCY_SCALES`: short
 repurchase ("clumpiness") can be learned, while long gaps all look alike, so forecasts far
 beyond the training window neither drift nor explode.
 
+**Contacts: events or pressure.** With ``contact_pressure=False`` a contact week is an
+event like a purchase week (the GRU absorbs it and the gap restarts). With
+``contact_pressure=True`` only purchases are events and the contact history reaches the heads
+as explicit *pressure* features: per action, exponentially decayed counts of the weeks it was
+sent (time constants :data:`PRESSURE_SCALES`), the learned analogue of contact fatigue and
+discount habituation. Under a randomised logging policy nearly every logged customer is
+contacted every few weeks, so with contact events a policy that contacts *less* than the log
+(doing nothing for months) drives the GRU into states it never saw; with pressure features
+"no recent contact" is simply pressure 0, which the log shows at every customer's start.
+
 **Latent alive/dropout and rate classes.** Besides the GRU state every customer carries a
 belief ``alive[m]``: the probability that they have not silently lapsed *and* belong to rate
 class ``m`` (the BG/NBD idea, Fader, Hardie & Lee 2005, with its gamma-distributed purchase
@@ -44,6 +54,10 @@ WEEK_INPUTS = 4
 
 RECENCY_SCALES: tuple[float, ...] = (1.0, 3.0, 8.0)
 """Time constants (weeks) of the fading recency features given to the output heads."""
+
+
+PRESSURE_SCALES: tuple[float, ...] = (1.0, 4.0)
+"""Time constants (weeks) of the decayed per-action contact counts (``contact_pressure``)."""
 
 
 def event_weight(bought: torch.Tensor, action_onehot: torch.Tensor) -> torch.Tensor:
@@ -143,12 +157,19 @@ class SequenceGenerator(nn.Module):
             ``D > 0``: the latent class is a (rate, dropout) pair on a ``rate_classes x D``
             grid, so purchase rate and dropout vary independently, as BG/NBD's Gamma rate
             and Beta dropout do (``M = rate_classes * D``).
+        contact_pressure: Contacts reach the heads as decayed per-action counts and are not
+            GRU events (see the module docstring); ``False`` makes every contact an event.
     """
 
     def __init__(self, profile_dim: int, n_actions: int, max_count: int, hidden: int = 48,
                  noise_dim: int = 4, head_hidden: int = 64, rate_classes: int = 4,
-                 dropout_from_state: bool = True, dropout_classes: int = 0) -> None:
+                 dropout_from_state: bool = True, dropout_classes: int = 0,
+                 contact_pressure: bool = False) -> None:
         super().__init__()
+        self.contact_pressure = contact_pressure
+        self.pressure_dim = (n_actions - 1) * len(PRESSURE_SCALES) if contact_pressure else 0
+        decay = torch.exp(-1.0 / torch.tensor(PRESSURE_SCALES)).repeat(max(n_actions - 1, 0))
+        self.register_buffer("pressure_decay", decay, persistent=False)
         self.hidden = hidden
         self.noise_dim = noise_dim
         self.n_actions = n_actions
@@ -166,8 +187,8 @@ class SequenceGenerator(nn.Module):
                 torch.tensor([1.0 if i % 2 else -1.0 for i in range(rate_classes)]))
         self.gru = nn.GRU(WEEK_INPUTS + n_actions, hidden, batch_first=True)
         self.body = nn.Sequential(
-            nn.Linear(hidden + n_actions + profile_dim + noise_dim + len(RECENCY_SCALES),
-                      head_hidden), nn.ELU())
+            nn.Linear(hidden + n_actions + profile_dim + noise_dim + len(RECENCY_SCALES)
+                      + self.pressure_dim, head_hidden), nn.ELU())
         self.register_buffer("inv_scales", 1.0 / torch.tensor(RECENCY_SCALES), persistent=False)
         # outputs: buy logit, drop logit, K count logits, K spend means, spend log-scale
         self.out = nn.Linear(head_hidden, 3 + 2 * max_count)
@@ -183,6 +204,31 @@ class SequenceGenerator(nn.Module):
             return self.rate_offsets, self.drop_offsets
         d = self.dropout_classes
         return self.rate_offsets.repeat_interleave(d), self.drop_offsets.repeat(len(self.rate_offsets))
+
+    def events(self, bought: torch.Tensor, action_onehot: torch.Tensor) -> torch.Tensor:
+        """Weeks the GRU absorbs: purchases, plus contacts unless ``contact_pressure``."""
+        return bought if self.contact_pressure else event_weight(bought, action_onehot)
+
+    def initial_pressure(self, n: int, device: torch.device | str | None = None) -> torch.Tensor:
+        """Contact pressure ``[n, pressure_dim]`` of a customer never contacted (zeros)."""
+        return torch.zeros(n, self.pressure_dim, device=device)
+
+    def next_pressure(self, pressure: torch.Tensor, action_onehot: torch.Tensor) -> torch.Tensor:
+        """Pressure entering next week, after this week's action ``[..., K]`` was sent."""
+        if not self.pressure_dim:
+            return pressure
+        sent = action_onehot[..., 1:].repeat_interleave(len(PRESSURE_SCALES), dim=-1)
+        return pressure * self.pressure_decay + sent
+
+    def pressure_series(self, actions_onehot: torch.Tensor) -> torch.Tensor:
+        """``[B, L, pressure_dim]``: the pressure entering each week of ``actions_onehot``."""
+        b, length, _ = actions_onehot.shape
+        p = self.initial_pressure(b, actions_onehot.device).to(actions_onehot.dtype)
+        out = []
+        for t in range(length):
+            out.append(p)
+            p = self.next_pressure(p, actions_onehot[:, t])
+        return torch.stack(out, dim=1)
 
     def initial_hidden(self, profile: torch.Tensor) -> torch.Tensor:
         """Hidden state ``[B, H]`` before the acquisition week is absorbed."""
@@ -217,7 +263,7 @@ class SequenceGenerator(nn.Module):
             ``[B, L, H]``: state after absorbing weeks ``0..t``.
         """
         h = self.initial_hidden(profile)
-        events = event_weight(weeks[..., 0], actions_onehot)
+        events = self.events(weeks[..., 0], actions_onehot)
         events[:, 0] = 1.0
         out = []
         for t in range(weeks.shape[1]):
@@ -226,18 +272,24 @@ class SequenceGenerator(nn.Module):
         return torch.stack(out, dim=1)
 
     def heads(self, h: torch.Tensor, action_onehot: torch.Tensor, profile: torch.Tensor,
-              z: torch.Tensor, gap: torch.Tensor) -> dict[str, torch.Tensor]:
+              z: torch.Tensor, gap: torch.Tensor,
+              pressure: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Distribution of the coming week; works on ``[B, ...]`` or ``[B, L, ...]`` inputs.
 
         ``gap`` (``[B]`` or ``[B, L]``) is the number of weeks from the last event to the
-        coming week (>= 1).
+        coming week (>= 1); ``pressure`` (``[..., pressure_dim]``) the contact pressure entering
+        it (ignored without ``contact_pressure``; ``None`` means no contact so far).
 
         Returns:
             ``buy_logit`` and ``drop_logit`` ``[...]``, ``count_logits`` and ``spend_mean``
             ``[..., K]`` (standardised log-spend per count class), ``spend_log_scale`` ``[...]``.
         """
         fade = torch.exp(-gap[..., None] * self.inv_scales)
-        y = self.out(self.body(torch.cat([h, action_onehot, profile, z, fade], dim=-1)))
+        parts = [h, action_onehot, profile, z, fade]
+        if self.pressure_dim:
+            parts.append(pressure if pressure is not None
+                         else fade.new_zeros(*fade.shape[:-1], self.pressure_dim))
+        y = self.out(self.body(torch.cat(parts, dim=-1)))
         k = self.max_count
         drop = y[..., 1] if self.drop is None else self.drop(profile)[..., 0].expand_as(y[..., 1])
         return {

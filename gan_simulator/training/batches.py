@@ -64,7 +64,8 @@ class AlignedHistory:
 
 
 def align_history(transform: FeatureTransform, static: np.ndarray, count: np.ndarray,
-                  spend: np.ndarray, actions: np.ndarray, mask: np.ndarray) -> AlignedHistory:
+                  spend: np.ndarray, actions: np.ndarray, mask: np.ndarray,
+                  contact_events: bool = True) -> AlignedHistory:
     """Align raw ``[N, T]`` histories on each customer's first observed week.
 
     Args:
@@ -74,6 +75,8 @@ def align_history(transform: FeatureTransform, static: np.ndarray, count: np.nda
         spend: ``[N, T]`` weekly spend in dollars.
         actions: ``[N, T]`` action codes.
         mask: ``[N, T]`` observed weeks; each row needs at least one ``True``.
+        contact_events: Whether contact weeks are events (restart the gap) as purchase weeks
+            are; ``False`` for a generator with ``contact_pressure``.
     """
     mask = np.asarray(mask, dtype=bool)
     n, t = mask.shape
@@ -88,7 +91,7 @@ def align_history(transform: FeatureTransform, static: np.ndarray, count: np.nda
     s = np.where(valid, np.asarray(spend, np.float32)[rows, pos_c], 0.0).astype(np.float32)
     a = np.where(valid, np.asarray(actions)[rows, pos_c], 0).astype(np.int64)
     c = np.minimum(np.round(c), transform.max_count).astype(np.float32)
-    event = valid & ((c > 0) | (a != 0))
+    event = valid & ((c > 0) | ((a != 0) & contact_events))
     event[:, 0] = True
     idx = np.arange(length)[None, :]
     last_event = np.maximum.accumulate(np.where(event, idx, -1), axis=1)

@@ -33,6 +33,10 @@ class ModelConfig:
         dropout_classes: ``0``: one dropout offset per rate class. ``D > 0``: latent classes
             on a ``rate_classes x D`` grid of (purchase rate, dropout) offsets, so the two
             vary independently like BG/NBD's Gamma rate and Beta dropout.
+        contact_pressure: Contacts reach the generator as decayed per-action counts instead
+            of being GRU events, so customers contacted less than in the log (or never) stay
+            in states the log shows (see :mod:`gan_simulator.models.generator`). Checkpoints
+            written before this option existed load with ``False``.
     """
 
     hidden: int = 48
@@ -44,6 +48,7 @@ class ModelConfig:
     rate_classes: int = 8
     dropout_from_state: bool = True
     dropout_classes: int = 0
+    contact_pressure: bool = True
 
     def __post_init__(self) -> None:
         for name in ("hidden", "head_hidden", "attribute_noise_dim", "attribute_hidden",

@@ -77,10 +77,10 @@ def catalog_for(panel: Any) -> ActionCatalog:
     return ActionCatalog(tuple(actions))
 
 
-def prepare(panel: Any, transform: FeatureTransform) -> AlignedHistory:
+def prepare(panel: Any, transform: FeatureTransform, contact_events: bool = True) -> AlignedHistory:
     """Aligned tensors of a panel under a fitted transform."""
     return align_history(transform, panel.static, panel.feature(transform.count_feature),
-                         panel.feature("spend"), panel.actions, panel.mask)
+                         panel.feature("spend"), panel.actions, panel.mask, contact_events)
 
 
 def _generator(seed: int, epoch: int, stream: int) -> torch.Generator:
@@ -96,7 +96,8 @@ def _nll(nets: GanNetworks, batch: AlignedHistory, n_actions: int,
     z = torch.randn(b, length - 1, nets.sequence.noise_dim, generator=g, device=states.device)
     prof = batch.profile[:, None, :].expand(b, length - 1, batch.profile.shape[1])
     gap = torch.expm1(batch.weeks[:, 1:, 3])
-    heads = nets.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z, gap)
+    pressure = nets.sequence.pressure_series(aoh)[:, 1:]
+    heads = nets.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z, gap, pressure)
     return next_week_nll(heads, batch.count, batch.spend, batch.valid,
                          nets.sequence.initial_belief(batch.profile),
                          *nets.sequence.class_offsets())
@@ -270,8 +271,9 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
     catalog = catalog_for(panel)
     k = len(catalog)
     learned = bool(np.any(panel.actions != 0))
-    data_tr = prepare(train, transform).to(device)
-    data_val = prepare(val, transform).to(device)
+    contact_events = not config.model.contact_pressure
+    data_tr = prepare(train, transform, contact_events).to(device)
+    data_val = prepare(val, transform, contact_events).to(device)
     nets = GanNetworks.build(transform, k, config.model, tc.seed).to(device)
     gen_params = list(nets.attribute.parameters()) + list(nets.sequence.parameters())
     critic_params = (list(nets.attribute_critic.parameters())

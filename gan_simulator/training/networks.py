@@ -14,7 +14,6 @@ from gan_simulator.models.generator import (
     AttributeGenerator,
     SequenceGenerator,
     alive_update,
-    event_weight,
     purchase_probability,
 )
 from gan_simulator.training.config import ModelConfig
@@ -48,7 +47,8 @@ class GanNetworks:
                 attribute=AttributeGenerator(p, cfg.attribute_noise_dim, cfg.attribute_hidden),
                 sequence=SequenceGenerator(p, n_actions, transform.max_count, cfg.hidden,
                                            cfg.step_noise_dim, cfg.head_hidden, cfg.rate_classes,
-                                           cfg.dropout_from_state, cfg.dropout_classes),
+                                           cfg.dropout_from_state, cfg.dropout_classes,
+                                           cfg.contact_pressure),
                 attribute_critic=AttributeCritic(p, cfg.attribute_hidden),
                 sequence_critic=SequenceCritic(p, WEEK_INPUTS + n_actions + 1, cfg.critic_hidden),
             )
@@ -91,11 +91,14 @@ def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.
     gap = torch.zeros(b, device=dev, dtype=profile.dtype)
     alive = gen.initial_belief(profile)
     last = torch.zeros(b, device=dev, dtype=profile.dtype)  # no dropout after the first purchase
+    pressure = gen.next_pressure(gen.initial_pressure(b, dev).to(profile.dtype),
+                                 actions_onehot[:, 0])
     weeks = [week0]
     for t in range(1, length):
         z = torch.randn(b, gen.noise_dim, generator=generator, device=dev)
         gap = gap + 1.0
-        hd = gen.heads(h, actions_onehot[:, t], profile, z, gap)
+        hd = gen.heads(h, actions_onehot[:, t], profile, z, gap, pressure)
+        pressure = gen.next_pressure(pressure, actions_onehot[:, t])
         prob, alive_before, p = purchase_probability(alive, hd["drop_logit"], hd["buy_logit"], last,
                                                      *gen.class_offsets())
         y = gumbel_sigmoid(logit_of(prob), temperature, generator)
@@ -106,7 +109,7 @@ def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.
         spend = (c * hd["spend_mean"]).sum(-1) + hd["spend_log_scale"].exp() * eps
         week = torch.stack([y, y * (c * log_counts).sum(-1), y * spend, torch.log1p(gap)], dim=-1)
         alive, last = alive_update(alive_before, p, y), y
-        event = event_weight(y, actions_onehot[:, t])
+        event = gen.events(y, actions_onehot[:, t])
         h = gen.absorb(h, week, actions_onehot[:, t], event)
         gap = gap * (1.0 - event)
         weeks.append(week)

@@ -436,3 +436,37 @@ def test_dropout_grid_classes_vary_rate_and_dropout_independently() -> None:
     pairs = {(float(a), float(b)) for a, b in zip(rate, drop, strict=True)}
     assert pairs == {(float(a), float(b)) for a in seq.rate_offsets for b in seq.drop_offsets}
     assert seq.initial_belief(torch.zeros(4, 3)).shape == (4, 6)
+
+
+def test_contact_pressure_counts_decayed_contacts_per_action() -> None:
+    seq = SequenceGenerator(P, K, C, hidden=H, noise_dim=2, head_hidden=7, rate_classes=M,
+                            contact_pressure=True)
+    codes = torch.tensor([[1, 0, 2, 1]])  # action 1, none, action 2, action 1
+    series = seq.pressure_series(one_hot(codes, K))
+    d1, d4 = math.exp(-1.0), math.exp(-0.25)  # PRESSURE_SCALES = (1, 4) weeks
+    # entering week 3: action 1 two weeks back, action 2 one week back
+    expected = torch.tensor([d1 * d1, d4 * d4, 1.0, 1.0])  # [a1 tau1, a1 tau4, a2 tau1, a2 tau4]
+    torch.testing.assert_close(series[0, 3], expected)
+    torch.testing.assert_close(series[0, 0], torch.zeros(4))  # nothing before the first week
+
+
+def test_with_contact_pressure_a_contact_is_not_an_event_but_moves_the_heads() -> None:
+    torch.manual_seed(0)
+    seq = SequenceGenerator(P, K, C, hidden=H, noise_dim=2, head_hidden=7, rate_classes=M,
+                            contact_pressure=True)
+    profile = torch.randn(1, P)
+    quiet = torch.zeros(1, 3, 4)
+    quiet[:, 0, 0] = 1.0  # acquisition purchase, then two quiet weeks
+    none = one_hot(torch.zeros(1, 3, dtype=torch.long), K)
+    mailed = one_hot(torch.tensor([[0, 1, 0]]), K)
+    # the hidden state ignores the contact (it is no event) ...
+    torch.testing.assert_close(seq.encode(profile, quiet, mailed), seq.encode(profile, quiet, none))
+    # ... but the heads of the next week see it through the pressure
+    h = seq.encode(profile, quiet, none)[:, -1]
+    z, gap, a = torch.zeros(1, 2), torch.full((1,), 2.0), none[:, 0]
+    plain = seq.heads(h, a, profile, z, gap, seq.pressure_series(none)[:, -1])
+    pressed = seq.heads(h, a, profile, z, gap, seq.pressure_series(mailed)[:, -1])
+    assert not torch.allclose(plain["buy_logit"], pressed["buy_logit"])
+    # without contact pressure the contact is an event and changes the state
+    legacy = _sequence()
+    assert not torch.allclose(legacy.encode(profile, quiet, mailed), legacy.encode(profile, quiet, none))

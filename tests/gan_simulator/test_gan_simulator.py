@@ -402,3 +402,15 @@ def test_cli_report_on_a_missing_checkpoint(tmp_path: Path, capsys: pytest.Captu
     code = main(["gan", "report", str(tmp_path / "none.safetensors"), "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and "does not exist" in err and "Traceback" not in err
+
+
+def test_checkpoints_from_before_contact_pressure_load_with_contact_events() -> None:
+    from gan_simulator.simulator import _compatible
+
+    old = {"model": {"hidden": 8}, "train": {}}
+    assert _compatible(old)["model"]["contact_pressure"] is False
+    assert old["model"] == {"hidden": 8}  # the stored header is not modified
+    new = {"model": {"contact_pressure": True}}
+    assert _compatible(new)["model"]["contact_pressure"] is True
+    sim = GANSimulator.default()  # shipped before the option: contacts are events
+    assert sim.config.model.contact_pressure is False
