@@ -86,6 +86,9 @@ class TrainConfig:
             the relaxed samples' gradients (straight-through Gumbel) instead of relaxed values.
         patience: Stop after this many evaluations without a better validation score.
         checkpoint_every: Write a resumable training state every this many epochs.
+        snapshot_every: Also write the simulator of every this many epochs as
+            ``simulator_epoch<N>.safetensors`` (``0``: only the best one), to compare epochs
+            with ``crmgym gan report``.
         split_seed: Seed of the train/validation/test customer split.
     """
 
@@ -104,6 +107,7 @@ class TrainConfig:
     straight_through: bool = True
     patience: int = 6
     checkpoint_every: int = 2
+    snapshot_every: int = 0
     split_seed: int = 0
 
     def __post_init__(self) -> None:
@@ -115,7 +119,7 @@ class TrainConfig:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)} must be > 0")
         for name in ("gp_weight", "adversarial_weight", "supervised_weight", "warmup_epochs",
-                     "attribute_steps"):
+                     "attribute_steps", "snapshot_every"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)} must be >= 0")
         if self.adversarial_weight == 0 and self.supervised_weight == 0:

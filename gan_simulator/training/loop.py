@@ -316,6 +316,12 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
                 writer.add_scalar(key, v, epoch + 1)
         logger.info("epoch %d: %s", epoch + 1,
                     ", ".join(f"{a}={b:.4f}" for a, b in row.items() if a != "epoch"))
+        if tc.snapshot_every and (epoch + 1) % tc.snapshot_every == 0:
+            snap = {**header, "training": {"epochs": epoch + 1,
+                                           "validation_nll": row["validation_nll"],
+                                           "seconds": time.perf_counter() - t0}}
+            save_checkpoint(out / f"simulator_epoch{epoch + 1}.safetensors",
+                            simulator_tensors(nets), snap, "simulator")
         if row["validation_nll"] < best:
             best, bad = row["validation_nll"], 0
             meta = {**header, "training": {"epochs": epoch + 1, "validation_nll": best,

@@ -72,6 +72,21 @@ def test_same_seed_same_checkpoint(tiny_run: TinyRun, tmp_path: Path) -> None:
     _assert_same_tensors(tiny_run.out / TRAINING_FILE, tmp_path / TRAINING_FILE)
 
 
+def test_snapshots_keep_every_epochs_simulator(tiny_run: TinyRun, tmp_path: Path) -> None:
+    cfg = _config(tiny_run.config, epochs=2, snapshot_every=1, patience=5)
+    result = train_gan(tiny_run.panel, cfg, tmp_path, progress=False)
+    snaps = sorted(p.name for p in tmp_path.glob("simulator_epoch*.safetensors"))
+    assert snaps == ["simulator_epoch1.safetensors", "simulator_epoch2.safetensors"]
+    from gan_simulator.simulator import GANSimulator
+
+    for epoch in (1, 2):
+        sim = GANSimulator.load(tmp_path / f"simulator_epoch{epoch}.safetensors")
+        assert sim.meta["training"]["epochs"] == epoch
+        assert sim.meta["training"]["validation_nll"] == result.history[epoch - 1]["validation_nll"]
+    best = 1 + int(np.argmin([r["validation_nll"] for r in result.history]))
+    _assert_same_tensors(tmp_path / f"simulator_epoch{best}.safetensors", tmp_path / SIMULATOR_FILE)
+
+
 def test_resume_continues_exactly_like_an_uninterrupted_run(
         tiny_run: TinyRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # two epochs (one supervised, one adversarial), a training checkpoint after each
