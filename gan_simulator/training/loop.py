@@ -293,6 +293,9 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
     epoch = start_epoch
     for epoch in range(start_epoch, last_epoch):
         g = _generator(tc.seed, epoch, 1)
+        for opt, base in ((opt_g, tc.lr_generator), (opt_c, tc.lr_critic)):
+            for group in opt.param_groups:
+                group["lr"] = base * tc.lr_decay ** epoch
         adversarial = tc.adversarial_weight > 0 and epoch >= tc.warmup_epochs
         order = torch.randperm(len(data_tr), generator=g).numpy()
         batches = range(0, len(order), tc.batch_size)

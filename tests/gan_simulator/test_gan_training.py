@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 from gan_simulator.checkpoint import load_checkpoint
-from gan_simulator.errors import CheckpointError, DataError
+from gan_simulator.errors import CheckpointError, ConfigError, DataError
 from gan_simulator.training import SIMULATOR_FILE, TRAINING_FILE, GanConfig, loop, train_gan
 
 TinyRun = Any  # conftest.TinyRun: panel, config, out, result
@@ -85,6 +85,18 @@ def test_snapshots_keep_every_epochs_simulator(tiny_run: TinyRun, tmp_path: Path
         assert sim.meta["training"]["validation_nll"] == result.history[epoch - 1]["validation_nll"]
     best = 1 + int(np.argmin([r["validation_nll"] for r in result.history]))
     _assert_same_tensors(tmp_path / f"simulator_epoch{best}.safetensors", tmp_path / SIMULATOR_FILE)
+
+
+def test_lr_decay_changes_training_from_the_second_epoch_on(tiny_run: TinyRun,
+                                                             tmp_path: Path) -> None:
+    flat = train_gan(tiny_run.panel, _config(tiny_run.config, epochs=2, patience=5),
+                     tmp_path / "flat", progress=False)
+    decayed = train_gan(tiny_run.panel, _config(tiny_run.config, epochs=2, patience=5,
+                                                lr_decay=0.1), tmp_path / "decayed", progress=False)
+    assert decayed.history[0] == flat.history[0]  # epoch 1 runs at the base rate
+    assert decayed.history[1]["nll_total"] != flat.history[1]["nll_total"]
+    with pytest.raises(ConfigError, match="lr_decay"):
+        _config(tiny_run.config, lr_decay=0.0)
 
 
 def test_resume_continues_exactly_like_an_uninterrupted_run(
