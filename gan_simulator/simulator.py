@@ -4,9 +4,10 @@ It implements :class:`gan_simulator.protocol.Simulator`. All randomness comes in
 from the caller (common random numbers); every call handles the whole batch at once under
 ``torch.no_grad()``. Per customer the state holds the GRU hidden state ``h`` ``[n, 1, H]``, the
 belief ``alive`` ``[n, M]`` that the customer has not silently lapsed (per rate class), ``last`` ``[n]`` (the previous
-week had a purchase), ``gap`` ``[n]`` (weeks since the last purchase or contact) and the
-standardised ``profile`` ``[n, P]`` — all with the customer on axis 0, so
-:func:`~gan_simulator.protocol.merge_rows` works.
+week had a purchase), ``gap`` ``[n]`` (weeks since the last event: a purchase, or also a
+contact without ``contact_pressure``), the standardised ``profile`` ``[n, P]`` and, for a
+generator with ``contact_pressure``, the decayed per-action contact counts ``pressure`` — all
+with the customer on axis 0, so :func:`~gan_simulator.protocol.merge_rows` works.
 
 The weekly count (``WeekOutcome.transactions``) is the number of distinct purchase days, the
 quantity the model was trained on (panel feature ``purchase_days``).
@@ -194,8 +195,9 @@ class GANSimulator:
                                      self._eye[torch.zeros(n, dtype=torch.long)], ones)
             alive = self.sequence.initial_belief(profile)
         state = {"h": h[:, None, :].contiguous(), "alive": alive, "last": torch.zeros_like(ones),
-                 "gap": torch.zeros(n, device=self.device), "profile": profile,
-                 "pressure": self.sequence.initial_pressure(n, self.device)}
+                 "gap": torch.zeros(n, device=self.device), "profile": profile}
+        if self.sequence.pressure_dim:
+            state["pressure"] = self.sequence.initial_pressure(n, self.device)
         history = np.stack([np.ones(n, np.float32), count0, spend0], axis=1)[:, None, :]
         return CustomerDraw(state, static, history, np.ones((n, 1), bool),
                             np.full(n, -1, dtype=np.int64))
@@ -267,11 +269,13 @@ class GANSimulator:
         last = (data.valid.sum(dim=1) - 1).clamp_min(0)
         rows = torch.arange(n, device=self.device)
         h = states[rows, last]
-        return {"h": h[:, None, :].contiguous(), "alive": alive,
-                "last": ((data.count[rows, last] > 0) & (last > 0)).float(),
-                "gap": torch.as_tensor(data.gap_end, dtype=torch.float32, device=self.device),
-                "profile": data.profile,
-                "pressure": seq.next_pressure(pressure[rows, last], aoh[rows, last])}
+        state = {"h": h[:, None, :].contiguous(), "alive": alive,
+                 "last": ((data.count[rows, last] > 0) & (last > 0)).float(),
+                 "gap": torch.as_tensor(data.gap_end, dtype=torch.float32, device=self.device),
+                 "profile": data.profile}
+        if seq.pressure_dim:
+            state["pressure"] = seq.next_pressure(pressure[rows, last], aoh[rows, last])
+        return state
 
     # ------------------------------------------------------------------ dynamics
     def _week(self, state: State, actions: np.ndarray, z: torch.Tensor,
