@@ -430,11 +430,12 @@ def test_straight_through_samples_are_hard_forward_and_relaxed_backward() -> Non
 def test_dropout_grid_classes_vary_rate_and_dropout_independently() -> None:
     seq = SequenceGenerator(3, 2, 2, hidden=4, noise_dim=1, head_hidden=5, rate_classes=3,
                             dropout_classes=2)
-    rate, drop = seq.class_offsets()
+    rate, drop = (t.detach() for t in seq.class_offsets())
     assert rate.shape == drop.shape == (6,)
     # classes (r0,d0), (r0,d1), (r1,d0), ...: each rate level meets every dropout level
     pairs = {(float(a), float(b)) for a, b in zip(rate, drop, strict=True)}
-    assert pairs == {(float(a), float(b)) for a in seq.rate_offsets for b in seq.drop_offsets}
+    assert pairs == {(float(a), float(b)) for a in seq.rate_offsets.detach()
+                     for b in seq.drop_offsets.detach()}
     assert seq.initial_belief(torch.zeros(4, 3)).shape == (4, 6)
 
 
