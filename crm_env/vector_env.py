@@ -217,8 +217,7 @@ class CRMVectorEnv(VectorEnv):
             hist = e.buffers.history[rows]  # fancy indexing copies
             prof = e.buffers.profile[rows]
             final = np.full(self.num_envs, None, dtype=object)
-            for j, i in enumerate(rows):
-                final[i] = {"history": hist[j], "profile": prof[j]}
+            final[rows] = [{"history": h, "profile": p} for h, p in zip(hist, prof, strict=True)]
             info["final_obs"] = final
             info["_final_obs"] = done
             e.reset_rows(rows)
