@@ -168,8 +168,9 @@ def render_report(r: dict[str, Any]) -> str:
         lines.append(f"| {a} | " + " | ".join(cells) + " |")
     lines += ["", "![effects](effects.png)", "", "## Exploitation guard", "",
               "Decisions scored in the GAN world against the log's support (see "
-              "`gan_simulator.support`): share of decisions whose action was rarer than the "
-              "threshold in the log given the customer's contacts in the previous 4 weeks.", "",
+              "`gan_simulator.support`): share of contact decisions whose (contacts in the "
+              "previous 4 weeks, action) cell holds less than the threshold share of the "
+              "logged decisions.", "",
               "| policy | out-of-support decisions | overused actions | flagged | reasons |",
               "|---|---|---|---|---|"]
     for name, s in r["support"]["policies"].items():
