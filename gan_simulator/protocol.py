@@ -9,7 +9,7 @@ so the env controls common random numbers: a simulator never owns a random gener
 Everything is batched: one call handles all ``n`` customers.
 
 State is simulator-private: a ``dict`` of arrays (NumPy or torch) whose first axis is the
-customer. :func:`merge_rows` replaces some customers' state (used by autoreset).
+customer. :func:`copy_rows` replaces some customers' state (used by autoreset).
 """
 
 from __future__ import annotations
@@ -121,22 +121,6 @@ class Simulator(Protocol):
     def latent(self, state: State) -> dict[str, np.ndarray] | None:
         """True hidden state (e.g. ``alive``, ``rate``) when the simulator has one, else None."""
         ...
-
-
-def merge_rows(state: State, rows: np.ndarray, new: State) -> State:
-    """Replace the customers at integer ``rows`` of ``state`` by those of ``new`` (in place).
-
-    Works for NumPy arrays and torch tensors; returns ``state`` for chaining.
-    """
-    for key, value in state.items():
-        if hasattr(value, "index_copy_"):  # torch tensor
-            import torch
-
-            idx = torch.as_tensor(rows, dtype=torch.long, device=value.device)
-            value.index_copy_(0, idx, new[key].to(value.device, value.dtype))
-        else:
-            value[rows] = new[key]
-    return state
 
 
 def copy_rows(state: State, rows: np.ndarray, source: State, index: np.ndarray,

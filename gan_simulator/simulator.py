@@ -7,7 +7,7 @@ belief ``alive`` ``[n, M]`` that the customer has not silently lapsed (per rate 
 week had a purchase), ``gap`` ``[n]`` (weeks since the last event: a purchase, or also a
 contact without ``contact_pressure``), the standardised ``profile`` ``[n, P]`` and, for a
 generator with ``contact_pressure``, the decayed per-action contact counts ``pressure`` — all
-with the customer on axis 0, so :func:`~gan_simulator.protocol.merge_rows` works.
+with the customer on axis 0, so :func:`~gan_simulator.protocol.copy_rows` works.
 
 The weekly count (``WeekOutcome.transactions``) is the number of distinct purchase days, the
 quantity the model was trained on (panel feature ``purchase_days``).

@@ -9,7 +9,7 @@ from gan_simulator.actions import ActionCatalog
 from gan_simulator.configuration import from_mapping
 from gan_simulator.data import build_panel, load_cdnow
 from gan_simulator.errors import ConfigError, EnvArgumentError
-from gan_simulator.protocol import WEEK_FEATURES, Simulator, merge_rows
+from gan_simulator.protocol import WEEK_FEATURES, Simulator, copy_rows
 from gan_simulator.rng import stream_keys, uniforms
 from gan_simulator.structural import StructuralConfig, StructuralSimulator
 
@@ -99,13 +99,15 @@ def test_outcome_types_and_latent_shapes() -> None:
     assert state["alive"].any()
 
 
-def test_merge_rows_replaces_customers() -> None:
+def test_copy_rows_replaces_customers() -> None:
     sim = StructuralSimulator()
     _, a = _draw(sim, 6, seed=1)
     _, b = _draw(sim, 6, seed=2)
-    merged = merge_rows(a.state, np.array([0, 3]), {k: v[[4, 5]] for k, v in b.state.items()})
+    before = a.state["rate"].copy()
+    merged = copy_rows(a.state, np.array([0, 3]), b.state, np.array([4, 5]))
     np.testing.assert_array_equal(merged["uplift"][3], b.state["uplift"][5])
     assert merged["rate"][0] == b.state["rate"][4]
+    np.testing.assert_array_equal(merged["rate"][[1, 2, 4, 5]], before[[1, 2, 4, 5]])
 
 
 def test_expected_week_matches_simulated_purchase_rate() -> None:
