@@ -223,6 +223,8 @@ class SequenceGenerator(nn.Module):
     def pressure_series(self, actions_onehot: torch.Tensor) -> torch.Tensor:
         """``[B, L, pressure_dim]``: the pressure entering each week of ``actions_onehot``."""
         b, length, _ = actions_onehot.shape
+        if not self.pressure_dim:
+            return actions_onehot.new_zeros(b, length, 0)
         p = self.initial_pressure(b, actions_onehot.device).to(actions_onehot.dtype)
         out = []
         for t in range(length):
