@@ -42,7 +42,11 @@ from gan_simulator.io import write_json, write_text
 from gan_simulator.metrics import plots
 from gan_simulator.metrics.discriminative import discriminative_score
 from gan_simulator.metrics.fidelity import compare_fidelity
-from gan_simulator.metrics.holdout import bgnbd_forecast_from_transactions, holdout_test
+from gan_simulator.metrics.holdout import (
+    HoldoutResult,
+    bgnbd_forecast_from_transactions,
+    holdout_test,
+)
 from gan_simulator.metrics.privacy import REPRESENTATIONS, privacy_report
 from gan_simulator.metrics.report_text import render_markdown
 from gan_simulator.metrics.tstr import tstr
@@ -265,6 +269,27 @@ def write_report(
     return report
 
 
+def holdout_forecast_test(
+    simulator: ReportableSimulator,
+    panel: CustomerPanel,
+    calibration_periods: int = 39,
+    *,
+    samples: int = 16,
+    seed: int = 0,
+    transactions: pd.DataFrame | None = None,
+    max_customers: int | None = None,
+) -> HoldoutResult:
+    """The classic holdout test of ``simulator`` next to BG/NBD (the report's holdout part).
+
+    Every customer whose first purchase lies in the calibration weeks has their real
+    calibration history continued ``n_periods - calibration_periods`` weeks with no action
+    (``samples`` sample paths each); BG/NBD is fitted on the same calibration data (the exact
+    day-level summary when ``transactions`` is given).
+    """
+    settings = {"holdout_max_customers": max_customers, "forecast_samples": samples}
+    return _holdout(simulator, panel, calibration_periods, seed, settings, transactions)
+
+
 def _holdout(
     simulator: ReportableSimulator,
     panel: CustomerPanel,
@@ -272,7 +297,7 @@ def _holdout(
     seed: int,
     settings: dict[str, Any],
     transactions: pd.DataFrame | None,
-):
+) -> HoldoutResult:
     keep = np.flatnonzero(panel.first_period < calibration_periods)
     cap = settings["holdout_max_customers"]
     if cap is not None and len(keep) > cap:

@@ -414,3 +414,20 @@ def test_checkpoints_from_before_contact_pressure_load_with_contact_events() -> 
     assert _compatible(new)["model"]["contact_pressure"] is True
     sim = GANSimulator.default()  # shipped before the option: contacts are events
     assert sim.config.model.contact_pressure is False
+
+
+def test_cli_gan_holdout_scores_checkpoints_next_to_bgnbd(tiny_csv: Path, tiny_checkpoint: Path,
+                                                          tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "holdout.json"
+    code = main(["gan", "holdout", str(tiny_checkpoint), str(tiny_checkpoint), "--data",
+                 str(tiny_csv), "--calibration-periods", "20", "--samples", "2", "--json", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "BG/NBD" in printed
+    result = json.loads(out.read_text())
+    assert len(result["rows"]) == 2 and result["rows"][0] == result["rows"][1]  # same seed
+    for row in (*result["rows"], result["bgnbd"]):
+        assert np.isfinite(row["total_error"]) and row["weekly_mape"] >= 0
+    assert main(["gan", "holdout", str(tiny_checkpoint), "--data", str(tiny_csv),
+                 "--samples", "0"]) == 2
