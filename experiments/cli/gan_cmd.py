@@ -131,10 +131,8 @@ def _train(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from gan_simulator.data import build_panel
     from gan_simulator.metrics.report import write_report
-    from gan_simulator.simulator import GANSimulator
 
-    sim = (GANSimulator.default() if args.checkpoint == "default"
-           else GANSimulator.load(args.checkpoint, device=args.device))
+    sim = _load_simulator(args.checkpoint, args.device)
     frame = load_data(args)
     panel = build_panel(frame)
     train_info = sim.meta.get("training", {})
@@ -149,11 +147,19 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_simulator(checkpoint: str, device: str = "cpu"):  # noqa: ANN202 - GANSimulator
+    """A checkpoint path, or ``default`` for the shipped simulator."""
+    from gan_simulator.simulator import GANSimulator
+
+    if checkpoint == "default":
+        return GANSimulator.default()
+    return GANSimulator.load(checkpoint, device=device)
+
+
 def _holdout(args: argparse.Namespace) -> int:
     from gan_simulator.data import build_panel
     from gan_simulator.io import write_json
     from gan_simulator.metrics.report import holdout_forecast_test
-    from gan_simulator.simulator import GANSimulator
 
     if args.samples < 1:
         raise ConfigError(f"--samples {args.samples} must be >= 1")
@@ -165,7 +171,7 @@ def _holdout(args: argparse.Namespace) -> int:
     rows = []
     print(f"{'checkpoint':<48} {'total error':>12} {'weekly MAPE':>12}")
     for path in args.checkpoints:
-        sim = GANSimulator.default() if path == "default" else GANSimulator.load(path)
+        sim = _load_simulator(path)
         result = holdout_forecast_test(sim, panel, args.calibration_periods, samples=args.samples,
                                        seed=args.seed, transactions=frame).to_dict()
         gan, bgnbd = result["gan"], result["bgnbd"]

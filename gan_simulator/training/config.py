@@ -91,7 +91,7 @@ class TrainConfig:
         checkpoint_every: Write a resumable training state every this many epochs.
         snapshot_every: Also write the simulator of every this many epochs as
             ``simulator_epoch<N>.safetensors`` (``0``: only the best one), to compare epochs
-            with ``crmgym gan report``.
+            with ``crmgym gan holdout`` or ``crmgym gan report``.
         split_seed: Seed of the train/validation/test customer split.
     """
 

@@ -319,17 +319,12 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
                 writer.add_scalar(key, v, epoch + 1)
         logger.info("epoch %d: %s", epoch + 1,
                     ", ".join(f"{a}={b:.4f}" for a, b in row.items() if a != "epoch"))
+        simulator = (nets, header, epoch + 1, row["validation_nll"], time.perf_counter() - t0)
         if tc.snapshot_every and (epoch + 1) % tc.snapshot_every == 0:
-            snap = {**header, "training": {"epochs": epoch + 1,
-                                           "validation_nll": row["validation_nll"],
-                                           "seconds": time.perf_counter() - t0}}
-            save_checkpoint(out / f"simulator_epoch{epoch + 1}.safetensors",
-                            simulator_tensors(nets), snap, "simulator")
+            _save_simulator(out / f"simulator_epoch{epoch + 1}.safetensors", *simulator)
         if row["validation_nll"] < best:
             best, bad = row["validation_nll"], 0
-            meta = {**header, "training": {"epochs": epoch + 1, "validation_nll": best,
-                                           "seconds": time.perf_counter() - t0}}
-            save_checkpoint(out / SIMULATOR_FILE, simulator_tensors(nets), meta, "simulator")
+            _save_simulator(out / SIMULATOR_FILE, *simulator)
         else:
             bad += 1
         if (epoch + 1) % tc.checkpoint_every == 0 or bad >= tc.patience or epoch + 1 == tc.epochs:
@@ -344,6 +339,13 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
     _stamp_run(out / SIMULATOR_FILE, seconds, len(history))
     write_json(out / "history.json", {"history": history, "seconds": seconds})
     return TrainResult(out / SIMULATOR_FILE, len(history), seconds, best, history)
+
+
+def _save_simulator(path: Path, nets: GanNetworks, header: dict[str, Any], epochs: int,
+                    validation_nll: float, seconds: float) -> None:
+    meta = {**header, "training": {"epochs": epochs, "validation_nll": validation_nll,
+                                   "seconds": seconds}}
+    save_checkpoint(path, simulator_tensors(nets), meta, "simulator")
 
 
 def _stamp_run(path: Path, seconds: float, epochs: int) -> None:
