@@ -27,7 +27,7 @@ Heuristic policies read features *by name* through :class:`ObservationLayout`:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from gymnasium import spaces
@@ -211,6 +211,15 @@ class FirstWeeks:
     spend_sum: np.ndarray  # float64[n]
     customer_ids: np.ndarray  # int64[n]
 
+    def rows(self, index: np.ndarray) -> FirstWeeks:
+        """A copy of the customers at positions ``index``."""
+        return FirstWeeks(*(getattr(self, f.name)[index] for f in fields(self)))
+
+    def put(self, rows: np.ndarray, source: FirstWeeks, index: np.ndarray) -> None:
+        """Overwrite the customers at ``rows`` with ``source``'s at ``index`` (in place)."""
+        for f in fields(self):
+            getattr(self, f.name)[rows] = getattr(source, f.name)[index]
+
 
 def first_weeks(draw: CustomerDraw, layout: ObservationLayout, horizon: int) -> FirstWeeks:
     """The week-0 observation rows of the customers of ``draw``."""
@@ -252,15 +261,15 @@ def place_rows(
     buf: CustomerBuffers, rows: np.ndarray, first: FirstWeeks, src: np.ndarray | None = None
 ) -> None:
     """Start the slots ``rows`` at week 0 with the customers ``first[src]`` (default: all)."""
-    pick = (lambda a: a) if src is None else (lambda a: a[src])
-    buf.ring[rows, buf.pos : buf.pos + buf.window] = pick(first.block)
-    buf.spend_sum[rows] = pick(first.spend_sum)
+    f = first if src is None else first.rows(src)
+    buf.ring[rows, buf.pos : buf.pos + buf.window] = f.block
+    buf.spend_sum[rows] = f.spend_sum
     buf.recent_contact[:, rows] = 0.0
     buf.recent_discount[:, rows] = 0.0
     buf.week[rows] = 0
     buf.opted_out[rows] = False
-    buf.customer_id[rows] = pick(first.customer_ids)
-    buf.profile_t[:, rows] = pick(first.profile).T
+    buf.customer_id[rows] = f.customer_ids
+    buf.profile_t[:, rows] = f.profile.T
 
 
 def start_rows(

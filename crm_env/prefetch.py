@@ -104,13 +104,9 @@ class CustomerPrefetch:
                 return
             self.held = _subset(fresh, index)
         else:
-            h, f = self.held, fresh
-            copy_rows(h.state, slots, f.state, index)
-            h.first.block[slots] = f.first.block[index]
-            h.first.profile[slots] = f.first.profile[index]
-            h.first.spend_sum[slots] = f.first.spend_sum[index]
-            h.first.customer_ids[slots] = f.first.customer_ids[index]
-            h.keys[slots] = f.keys[index]
+            copy_rows(self.held.state, slots, fresh.state, index)
+            self.held.first.put(slots, fresh.first, index)
+            self.held.keys[slots] = fresh.keys[index]
         self.episode[slots] = episode
 
 
@@ -118,6 +114,4 @@ def _subset(p: Prepared, index: np.ndarray) -> Prepared:
     """A copy of the customers at positions ``index`` of ``p``."""
     state: State = {}
     copy_rows(state, index, p.state, index, allocate=True)
-    f = p.first
-    first = FirstWeeks(f.block[index], f.profile[index], f.spend_sum[index], f.customer_ids[index])
-    return Prepared(state, first, p.keys[index])
+    return Prepared(state, p.first.rows(index), p.keys[index])
