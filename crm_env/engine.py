@@ -26,7 +26,7 @@ from crm_env.observation import (
     observe,
     place_rows,
 )
-from crm_env.prefetch import CustomerPrefetch
+from crm_env.prefetch import CustomerPrefetch, Prepared
 from gan_simulator.actions import ActionCatalog
 from gan_simulator.errors import EnvArgumentError
 from gan_simulator.protocol import CustomerDraw, Simulator, State, WeekOutcome, copy_rows
@@ -176,10 +176,12 @@ class CustomerEngine:
     def reset_rows(self, rows: np.ndarray) -> None:
         """Start the next episode in the slots ``rows`` only (autoreset)."""
         self.episodes[rows] += 1
-        for part, source, index in self._prefetch.take(rows, self.episodes):
-            self.keys[part] = source.keys[index]
-            copy_rows(self.sim_state, part, source.state, index)
-            place_rows(self.buffers, part, source.first, index)
+        self._prefetch.take(rows, self.episodes, self._place)
+
+    def _place(self, rows: np.ndarray, source: Prepared, index: np.ndarray) -> None:
+        self.keys[rows] = source.keys[index]
+        copy_rows(self.sim_state, rows, source.state, index)
+        place_rows(self.buffers, rows, source.first, index)
 
     def check_actions(self, actions: object) -> np.ndarray:
         """Validate a batch of action codes; returns ``int64[n]``."""

@@ -261,15 +261,15 @@ def place_rows(
     buf: CustomerBuffers, rows: np.ndarray, first: FirstWeeks, src: np.ndarray | None = None
 ) -> None:
     """Start the slots ``rows`` at week 0 with the customers ``first[src]`` (default: all)."""
-    f = first if src is None else first.rows(src)
-    buf.ring[rows, buf.pos : buf.pos + buf.window] = f.block
-    buf.spend_sum[rows] = f.spend_sum
+    at = slice(None) if src is None else src
+    buf.ring[rows, buf.pos : buf.pos + buf.window] = first.block[at]
+    buf.spend_sum[rows] = first.spend_sum[at]
     buf.recent_contact[:, rows] = 0.0
     buf.recent_discount[:, rows] = 0.0
     buf.week[rows] = 0
     buf.opted_out[rows] = False
-    buf.customer_id[rows] = f.customer_ids
-    buf.profile_t[:, rows] = f.profile.T
+    buf.customer_id[rows] = first.customer_ids[at]
+    buf.profile_t[:, rows] = first.profile[at].T
 
 
 def start_rows(

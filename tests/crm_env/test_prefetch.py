@@ -29,12 +29,19 @@ def _direct(sim: StructuralSimulator, slots: np.ndarray, episodes: np.ndarray) -
     return np.stack([_row(first, draw.state, keys, i) for i in range(len(slots))])
 
 
-def _features(parts, rows: np.ndarray) -> np.ndarray:
-    out = {}
-    for part, source, index in parts:
+def _taken(pre: CustomerPrefetch, rows: np.ndarray, episodes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Features of the customers placed in ``rows`` and how many came from held layers."""
+    out: dict[int, np.ndarray] = {}
+    held = [0]
+
+    def place(part, source, index) -> None:
+        held[0] += len(part) * (source is pre.held)
         for r, i in zip(part, index, strict=True):
+            assert int(r) not in out  # every slot is placed exactly once
             out[int(r)] = _row(source.first, source.state, source.keys, int(i))
-    return np.stack([out[int(r)] for r in rows])
+
+    pre.take(rows, episodes, place)
+    return np.stack([out[int(r)] for r in rows]), held[0]
 
 
 def test_hits_and_misses_give_the_on_demand_customers() -> None:
@@ -43,14 +50,38 @@ def test_hits_and_misses_give_the_on_demand_customers() -> None:
     pre = CustomerPrefetch(sim, 5, slots, _prepare)
     episodes = np.zeros(8, dtype=np.int64)
     hits = 0
-    for rows in ([0, 1], [0], [2, 3, 0], [0], [4, 5, 6, 7, 1], [2, 3], [0, 1, 2, 3, 4, 5]):
+    for rows in ([0, 1], [0], [2, 3, 0], [0], [0], [0], [4, 5, 6, 7, 1], [2, 3],
+                 [0, 1, 2, 3, 4, 5]):
         rows = np.array(rows)
         episodes[rows] += 1
-        parts = pre.take(rows, episodes)
-        hits += sum(len(p) for p, source, _ in parts if source is pre.held)
-        got = _features(parts, rows)
+        got, held = _taken(pre, rows, episodes)
+        hits += held
         np.testing.assert_array_equal(got, _direct(sim, slots[rows], episodes[rows]))
     assert hits > 0  # the prefetched customers were used, not only on-demand draws
+
+
+def test_a_slot_ending_episodes_in_quick_succession_is_served_from_memory() -> None:
+    """With two episodes held, a slot that ends two episodes between refills needs no draw."""
+    sim = StructuralSimulator()
+    slots = np.arange(64)
+    pre = CustomerPrefetch(sim, 5, slots, _prepare, depth=2)
+    episodes = np.zeros(64, dtype=np.int64)
+    rows = np.array([0, 1, 2])
+    episodes[rows] += 1
+    _taken(pre, rows, episodes)  # first call: nothing held yet, one draw fills both layers
+    draws = []
+    original = sim.draw_customers
+    sim.draw_customers = lambda u: draws.append(len(u)) or original(u)
+    for _ in range(2):  # 3 stale customers each time: under the refill threshold (16)
+        episodes[rows] += 1
+        got, held = _taken(pre, rows, episodes)
+        assert held == 3
+        np.testing.assert_array_equal(got, _direct(StructuralSimulator(), slots[rows], episodes[rows]))
+    assert draws == []
+    episodes[rows] += 1  # a third episode in a row: nothing held, one draw serves and refills
+    got, held = _taken(pre, rows, episodes)
+    assert held == 0 and len(draws) == 1
+    np.testing.assert_array_equal(got, _direct(StructuralSimulator(), slots[rows], episodes[rows]))
 
 
 def test_vector_env_with_early_terminations_equals_single_envs() -> None:
