@@ -112,7 +112,8 @@ class GANSimulator:
                                        m.attribute_hidden)
         sequence = SequenceGenerator(transform.profile_dim, len(catalog), transform.max_count,
                                      m.hidden, m.step_noise_dim, m.head_hidden, m.rate_classes,
-                                     m.dropout_from_state, m.dropout_classes, m.contact_pressure)
+                                     m.dropout_from_state, m.dropout_classes, m.contact_pressure,
+                                     int(meta.get("n_periods", 0)) if m.calendar_effects else 0)
         load_module_state(attribute, tensors, "attribute", path)
         load_module_state(sequence, tensors, "sequence", path)
         h = hashlib.sha256(meta["data_fingerprint"].encode())
@@ -198,6 +199,8 @@ class GANSimulator:
                  "gap": torch.zeros(n, device=self.device), "profile": profile}
         if self.sequence.pressure_dim:
             state["pressure"] = self.sequence.initial_pressure(n, self.device)
+        if self.sequence.calendar_weeks:  # no calendar: the average training week
+            state["calendar"] = torch.full((n,), -1, dtype=torch.long, device=self.device)
         history = np.stack([np.ones(n, np.float32), count0, spend0], axis=1)[:, None, :]
         return CustomerDraw(state, static, history, np.ones((n, 1), bool),
                             np.full(n, -1, dtype=np.int64))
@@ -259,6 +262,10 @@ class GANSimulator:
             z = torch.zeros(n, length - 1, seq.noise_dim, device=self.device)
             hd = seq.heads(states[:, :-1], aoh[:, 1:], prof, z,
                            torch.expm1(data.weeks[:, 1:, 3]), pressure[:, 1:])
+            if seq.calendar_weeks:
+                week = torch.as_tensor(data.first, device=self.device)[:, None] + torch.arange(
+                    1, length, device=self.device)
+                hd["buy_logit"] = hd["buy_logit"] + seq.calendar_offset(week)
             bought = (data.count[:, 1:] > 0).float()
             for t in range(length - 1):
                 _, before, p = purchase_probability(alive, hd["drop_logit"][:, t],
@@ -275,6 +282,8 @@ class GANSimulator:
                  "profile": data.profile}
         if seq.pressure_dim:
             state["pressure"] = seq.next_pressure(pressure[rows, last], aoh[rows, last])
+        if seq.calendar_weeks:  # the calendar week coming after each record
+            state["calendar"] = torch.as_tensor(data.first, device=self.device) + last + 1
         return state
 
     # ------------------------------------------------------------------ dynamics
@@ -285,6 +294,8 @@ class GANSimulator:
         aoh = self._eye[a]
         hd = self.sequence.heads(state["h"][:, 0], aoh, state["profile"], z, state["gap"] + 1.0,
                                  state.get("pressure"))
+        if "calendar" in state:
+            hd["buy_logit"] = hd["buy_logit"] + self.sequence.calendar_offset(state["calendar"])
         prob, before, p = purchase_probability(state["alive"], hd["drop_logit"], hd["buy_logit"],
                                               state["last"], *self.sequence.class_offsets())
         if logit_offset is not None:
@@ -340,6 +351,9 @@ class GANSimulator:
                      "gap": gap * (1.0 - event), "profile": state["profile"]}
         if pressure is not None:
             new_state["pressure"] = pressure
+        if "calendar" in state:
+            new_state["calendar"] = torch.where(state["calendar"] >= 0, state["calendar"] + 1,
+                                                state["calendar"])
         b = bought.cpu().numpy() > 0
         outcome = WeekOutcome(
             purchased=b,
@@ -414,6 +428,8 @@ class GANSimulator:
         local = np.zeros((n, periods, 3), np.float32)
         local[:, 0] = draw.history[:, -1]
         state = draw.state
+        if "calendar" in state:  # customer i's week t is panel week start[i] + t
+            state["calendar"] = torch.as_tensor(start + 1, device=self.device)
         none = np.zeros(n, dtype=np.int64)
         for t in range(1, periods - int(start.min())):
             state, out = self.step(state, none, uniforms(keys, t, self.step_noise_dim))

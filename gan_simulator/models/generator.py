@@ -41,6 +41,14 @@ belief by Bayes' rule: a purchase proves the customer active, silence shifts mas
 slow classes and towards "lapsed". Tracking the belief is exactly equivalent to sampling
 hidden flags, needs no extra randomness, and lets the forecast decay the way lapsed
 customers do while slow-but-alive customers keep buying.
+
+**Calendar weeks** (``calendar_weeks``, off by default). Purchases in a real log rise and
+fall with the calendar (seasons, holidays, the shop's own campaigns), and all customers of a
+panel share that calendar. A model without it must explain a quiet stretch of the training
+weeks by individual customers lapsing or slowing down, and carries that into every forecast.
+With it each training week ``w`` gets a learned purchase-logit offset shared by every
+customer, centred so that the offsets average zero; weeks outside the training panel (a
+forecast, a new env customer) use ``0``, the average training week.
 """
 
 from __future__ import annotations
@@ -159,13 +167,18 @@ class SequenceGenerator(nn.Module):
             and Beta dropout do (``M = rate_classes * D``).
         contact_pressure: Contacts reach the heads as decayed per-action counts and are not
             GRU events (see the module docstring); ``False`` makes every contact an event.
+        calendar_weeks: ``C > 0`` learns a purchase-logit offset for each of the first ``C``
+            calendar weeks of the training panel (see :meth:`calendar_offset`); ``0``: none.
     """
 
     def __init__(self, profile_dim: int, n_actions: int, max_count: int, hidden: int = 48,
                  noise_dim: int = 4, head_hidden: int = 64, rate_classes: int = 4,
                  dropout_from_state: bool = True, dropout_classes: int = 0,
-                 contact_pressure: bool = False) -> None:
+                 contact_pressure: bool = False, calendar_weeks: int = 0) -> None:
         super().__init__()
+        self.calendar_weeks = int(calendar_weeks)
+        if self.calendar_weeks:
+            self.season = nn.Parameter(torch.zeros(self.calendar_weeks))
         self.contact_pressure = contact_pressure
         self.pressure_dim = (n_actions - 1) * len(PRESSURE_SCALES) if contact_pressure else 0
         decay = torch.exp(-1.0 / torch.tensor(PRESSURE_SCALES)).repeat(max(n_actions - 1, 0))
@@ -204,6 +217,20 @@ class SequenceGenerator(nn.Module):
             return self.rate_offsets, self.drop_offsets
         d = self.dropout_classes
         return self.rate_offsets.repeat_interleave(d), self.drop_offsets.repeat(len(self.rate_offsets))
+
+    def calendar_offset(self, week: torch.Tensor) -> torch.Tensor:
+        """Purchase-logit offset of calendar ``week`` (panel period index, any shape).
+
+        The offsets are centred on their mean over the training weeks, so a week outside them
+        (before, after, or a customer with no calendar, e.g. a new env customer) gets ``0``:
+        the average training week. Without calendar weeks every offset is ``0``.
+        """
+        if not self.calendar_weeks:
+            return torch.zeros(week.shape, device=week.device)
+        inside = (week >= 0) & (week < self.calendar_weeks)
+        centred = self.season - self.season.mean()
+        return torch.where(inside, centred[week.long().clamp(0, self.calendar_weeks - 1)],
+                           torch.zeros((), device=week.device))
 
     def events(self, bought: torch.Tensor, action_onehot: torch.Tensor) -> torch.Tensor:
         """Weeks the GRU absorbs: purchases, plus contacts unless ``contact_pressure``."""

@@ -37,6 +37,10 @@ class ModelConfig:
             of being GRU events, so customers contacted less than in the log (or never) stay
             in states the log shows (see :mod:`gan_simulator.models.generator`). Checkpoints
             written before this option existed load with ``False``.
+        calendar_effects: Learn a purchase-logit offset per calendar week of the training
+            panel, shared by all customers and centred on the training weeks' average (see
+            :mod:`gan_simulator.models.generator`); forecasts and new customers use the
+            average week.
     """
 
     hidden: int = 48
@@ -49,6 +53,7 @@ class ModelConfig:
     dropout_from_state: bool = True
     dropout_classes: int = 0
     contact_pressure: bool = True
+    calendar_effects: bool = False
 
     def __post_init__(self) -> None:
         for name in ("hidden", "head_hidden", "attribute_noise_dim", "attribute_hidden",
@@ -92,6 +97,10 @@ class TrainConfig:
         snapshot_every: Also write the simulator of every this many epochs as
             ``simulator_epoch<N>.safetensors`` (``0``: only the best one), to compare epochs
             with ``crmgym gan holdout`` or ``crmgym gan report``.
+        weight_average: Decay of an exponential moving average of the generator weights
+            (:mod:`gan_simulator.training.averaging`), updated every batch; validation,
+            early stopping and every simulator checkpoint then use the averaged weights.
+            ``0`` (default) keeps the raw weights.
         split_seed: Seed of the train/validation/test customer split.
     """
 
@@ -112,6 +121,7 @@ class TrainConfig:
     patience: int = 6
     checkpoint_every: int = 2
     snapshot_every: int = 0
+    weight_average: float = 0.0
     split_seed: int = 0
 
     def __post_init__(self) -> None:
@@ -119,6 +129,9 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name}={getattr(self, name)} must be >= 1")
+        if not 0.0 <= self.weight_average < 1.0:
+            raise ConfigError(f"train.weight_average={self.weight_average} must lie in [0, 1) "
+                              "(0 = off; e.g. 0.99)")
         if not 0.0 < self.lr_decay <= 1.0:
             raise ConfigError(f"train.lr_decay={self.lr_decay} must lie in (0, 1]")
         for name in ("lr_generator", "lr_critic", "temperature"):

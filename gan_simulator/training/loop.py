@@ -17,6 +17,7 @@ continues with the numbers an uninterrupted one would have drawn.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from gan_simulator.configuration import to_mapping
 from gan_simulator.errors import CheckpointError, DataError
 from gan_simulator.io import write_json
 from gan_simulator.models.features import FeatureTransform, count_feature_name
+from gan_simulator.training.averaging import WeightAverage
 from gan_simulator.training.batches import AlignedHistory, align_history
 from gan_simulator.training.config import GanConfig
 from gan_simulator.training.losses import (
@@ -98,6 +100,10 @@ def _nll(nets: GanNetworks, batch: AlignedHistory, n_actions: int,
     gap = torch.expm1(batch.weeks[:, 1:, 3])
     pressure = nets.sequence.pressure_series(aoh)[:, 1:]
     heads = nets.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z, gap, pressure)
+    if nets.sequence.calendar_weeks:
+        week = torch.as_tensor(batch.first, device=states.device)[:, None] + torch.arange(
+            1, length, device=states.device)
+        heads["buy_logit"] = heads["buy_logit"] + nets.sequence.calendar_offset(week)
     return next_week_nll(heads, batch.count, batch.spend, batch.valid,
                          nets.sequence.initial_belief(batch.profile),
                          *nets.sequence.class_offsets())
@@ -109,6 +115,7 @@ def _train_batch(nets: GanNetworks, opt_g: torch.optim.Optimizer, opt_c: torch.o
     tc = cfg.train
     b = len(batch)
     aoh = one_hot(batch.actions, n_actions)
+    first = torch.as_tensor(batch.first, device=aoh.device)
     real_seq = critic_sequence(batch.weeks, aoh, batch.valid)
     za = cfg.model.attribute_noise_dim
     stats: dict[str, float] = {}
@@ -124,7 +131,7 @@ def _train_batch(nets: GanNetworks, opt_g: torch.optim.Optimizer, opt_c: torch.o
         if adversarial:
             with torch.no_grad():
                 fake_weeks = relaxed_rollout(nets.sequence, batch.profile, batch.weeks[:, 0],
-                                             aoh, tc.temperature, g, tc.straight_through)
+                                             aoh, tc.temperature, g, tc.straight_through, first)
             fake_seq = critic_sequence(fake_weeks, aoh, batch.valid)
             d_real = nets.sequence_critic(batch.profile, real_seq)
             d_fake = nets.sequence_critic(batch.profile, fake_seq)
@@ -147,7 +154,7 @@ def _train_batch(nets: GanNetworks, opt_g: torch.optim.Optimizer, opt_c: torch.o
         stats.update({f"nll_{k}": v.item() for k, v in nll.items()})
     if adversarial:
         fake_weeks = relaxed_rollout(nets.sequence, batch.profile, batch.weeks[:, 0], aoh,
-                                     tc.temperature, g, tc.straight_through)
+                                     tc.temperature, g, tc.straight_through, first)
         adv = generator_adversarial_loss(
             nets.sequence_critic(batch.profile, critic_sequence(fake_weeks, aoh, batch.valid)))
         loss_g = loss_g + tc.adversarial_weight * adv
@@ -211,7 +218,8 @@ def evaluate(nets: GanNetworks, data: AlignedHistory, n_actions: int, seed: int,
         total += float(_nll(nets, batch, n_actions, g)["total"]) * n
         weeks_n += n
         aoh = one_hot(batch.actions, n_actions)
-        fake = relaxed_rollout(nets.sequence, batch.profile, batch.weeks[:, 0], aoh, 0.05, g)
+        fake = relaxed_rollout(nets.sequence, batch.profile, batch.weeks[:, 0], aoh, 0.05, g,
+                               first=torch.as_tensor(batch.first))
         bought = (fake[..., 0] > 0.5) & batch.valid
         gen_rate[: bought.shape[1]] += bought.sum(0).float()
     real = ((data.count > 0) & data.valid).sum(0).float()
@@ -274,17 +282,20 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
     contact_events = not config.model.contact_pressure
     data_tr = prepare(train, transform, contact_events).to(device)
     data_val = prepare(val, transform, contact_events).to(device)
-    nets = GanNetworks.build(transform, k, config.model, tc.seed).to(device)
+    nets = GanNetworks.build(transform, k, config.model, tc.seed, panel.n_periods).to(device)
     gen_params = list(nets.attribute.parameters()) + list(nets.sequence.parameters())
     critic_params = (list(nets.attribute_critic.parameters())
                      + list(nets.sequence_critic.parameters()))
     opt_g = torch.optim.Adam(gen_params, lr=tc.lr_generator, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic_params, lr=tc.lr_critic, betas=(0.5, 0.9))
     header = _header(config, transform, catalog, panel, learned)
+    average = (WeightAverage({"attribute": nets.attribute, "sequence": nets.sequence},
+                             tc.weight_average) if tc.weight_average else None)
 
     start_epoch, best, bad, history = 0, float("inf"), 0, []
     if resume:
-        start_epoch, best, bad, history = _restore(out / TRAINING_FILE, nets, opt_g, opt_c, header)
+        start_epoch, best, bad, history = _restore(out / TRAINING_FILE, nets, opt_g, opt_c, header,
+                                                   average)
         logger.info("resuming at epoch %d (best validation NLL %.4f)", start_epoch, best)
     # a run that already stopped early (or finished) has nothing left to train
     last_epoch = start_epoch if bad >= tc.patience else tc.epochs
@@ -307,11 +318,14 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
             for _ in range(tc.attribute_steps):
                 stats["attribute_wasserstein"] = _attribute_round(
                     nets, opt_g, opt_c, data_tr.profile, config, g)
+            if average is not None:
+                average.update()
             for key, v in stats.items():
                 sums[key] = sums.get(key, 0.0) + v
             bar.set_postfix(nll=f"{stats.get('nll_total', float('nan')):.3f}")
         row = {key: v / len(batches) for key, v in sums.items()}
-        row.update(evaluate(nets, data_val, k, seed=tc.seed))
+        with _averaged(average):
+            row.update(evaluate(nets, data_val, k, seed=tc.seed))
         row["epoch"] = epoch + 1
         history.append(row)
         for key, v in row.items():
@@ -320,16 +334,18 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
         logger.info("epoch %d: %s", epoch + 1,
                     ", ".join(f"{a}={b:.4f}" for a, b in row.items() if a != "epoch"))
         simulator = (nets, header, epoch + 1, row["validation_nll"], time.perf_counter() - t0)
-        if tc.snapshot_every and (epoch + 1) % tc.snapshot_every == 0:
-            _save_simulator(out / f"simulator_epoch{epoch + 1}.safetensors", *simulator)
+        with _averaged(average):
+            if tc.snapshot_every and (epoch + 1) % tc.snapshot_every == 0:
+                _save_simulator(out / f"simulator_epoch{epoch + 1}.safetensors", *simulator)
+            if row["validation_nll"] < best:
+                _save_simulator(out / SIMULATOR_FILE, *simulator)
         if row["validation_nll"] < best:
             best, bad = row["validation_nll"], 0
-            _save_simulator(out / SIMULATOR_FILE, *simulator)
         else:
             bad += 1
         if (epoch + 1) % tc.checkpoint_every == 0 or bad >= tc.patience or epoch + 1 == tc.epochs:
             _save_training(out / TRAINING_FILE, nets, opt_g, opt_c, header, epoch + 1, best, bad,
-                           history)
+                           history, average)
         if bad >= tc.patience:
             logger.info("early stop after epoch %d: no better validation NLL for %d epochs",
                         epoch + 1, bad)
@@ -362,12 +378,20 @@ def _stamp_run(path: Path, seconds: float, epochs: int) -> None:
     save_checkpoint(path, tensors, meta, "simulator")
 
 
+def _averaged(average: WeightAverage | None) -> contextlib.AbstractContextManager[None]:
+    """The block runs with the averaged generator weights (if averaging is on)."""
+    return average.applied() if average is not None else contextlib.nullcontext()
+
+
 def _save_training(path: Path, nets: GanNetworks, opt_g: torch.optim.Optimizer,
                    opt_c: torch.optim.Optimizer, header: dict[str, Any], epoch: int,
-                   best: float, bad: int, history: list[dict[str, float]]) -> None:
+                   best: float, bad: int, history: list[dict[str, float]],
+                   average: WeightAverage | None = None) -> None:
     tensors: dict[str, torch.Tensor] = {}
     for name, module in nets.modules().items():
         tensors.update(prefixed(module, name))
+    if average is not None:
+        tensors.update(average.tensors())
     t_g, groups_g = optimizer_tensors(opt_g, "opt_g")
     t_c, groups_c = optimizer_tensors(opt_c, "opt_c")
     tensors.update(t_g)
@@ -378,7 +402,8 @@ def _save_training(path: Path, nets: GanNetworks, opt_g: torch.optim.Optimizer,
 
 
 def _restore(path: Path, nets: GanNetworks, opt_g: torch.optim.Optimizer,
-             opt_c: torch.optim.Optimizer, header: dict[str, Any]
+             opt_c: torch.optim.Optimizer, header: dict[str, Any],
+             average: WeightAverage | None = None
              ) -> tuple[int, float, int, list[dict[str, float]]]:
     tensors, meta = load_checkpoint(path, "training", ("epoch", "best", "opt_g", "opt_c"))
     if meta.get("data_fingerprint") != header["data_fingerprint"]:
@@ -395,4 +420,8 @@ def _restore(path: Path, nets: GanNetworks, opt_g: torch.optim.Optimizer,
         load_module_state(module, tensors, name, path)
     optimizer_from_tensors(opt_g, tensors, "opt_g", meta["opt_g"])
     optimizer_from_tensors(opt_c, tensors, "opt_c", meta["opt_c"])
+    if average is not None and not average.load(tensors):
+        raise CheckpointError(
+            f"cannot resume from {str(path)!r}: it holds no weight average but this run's "
+            "train.weight_average is on; resume with the same --config, or start a new --out folder")
     return int(meta["epoch"]), float(meta["best"]), int(meta["bad_epochs"]), list(meta["history"])

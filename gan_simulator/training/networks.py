@@ -38,8 +38,12 @@ class GanNetworks:
 
     @classmethod
     def build(cls, transform: FeatureTransform, n_actions: int, cfg: ModelConfig,
-              seed: int) -> GanNetworks:
-        """Fresh networks initialised from ``seed`` (the global torch RNG is left untouched)."""
+              seed: int, n_periods: int = 0) -> GanNetworks:
+        """Fresh networks initialised from ``seed`` (the global torch RNG is left untouched).
+
+        ``n_periods`` is the training panel's length, the calendar weeks that get their own
+        offset when ``cfg.calendar_effects``.
+        """
         p = transform.profile_dim
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -48,7 +52,8 @@ class GanNetworks:
                 sequence=SequenceGenerator(p, n_actions, transform.max_count, cfg.hidden,
                                            cfg.step_noise_dim, cfg.head_hidden, cfg.rate_classes,
                                            cfg.dropout_from_state, cfg.dropout_classes,
-                                           cfg.contact_pressure),
+                                           cfg.contact_pressure,
+                                           n_periods if cfg.calendar_effects else 0),
                 attribute_critic=AttributeCritic(p, cfg.attribute_hidden),
                 sequence_critic=SequenceCritic(p, WEEK_INPUTS + n_actions + 1, cfg.critic_hidden),
             )
@@ -74,14 +79,16 @@ def critic_sequence(weeks: torch.Tensor, actions_onehot: torch.Tensor,
 
 def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.Tensor,
                     actions_onehot: torch.Tensor, temperature: float,
-                    generator: torch.Generator | None, hard: bool = False) -> torch.Tensor:
+                    generator: torch.Generator | None, hard: bool = False,
+                    first: torch.Tensor | None = None) -> torch.Tensor:
     """Free-running weeks ``[B, L, 4]`` from the acquisition week, with relaxed samples.
 
     Week 0 is the given acquisition week; each later week is sampled from the generator's
     heads (Gumbel-sigmoid purchase, Gumbel-softmax count, reparameterised spend) and fed back.
     Gradients flow to the generator through every sample. With ``hard=True`` the purchase
     and count samples are straight-through (exactly 0/1 and one-hot forward, relaxed gradient
-    backward).
+    backward). ``first`` (``[B]``, panel period of week 0) places the weeks on the calendar
+    for a generator with calendar weeks.
     """
     b, length, _ = actions_onehot.shape
     dev = profile.device
@@ -98,6 +105,8 @@ def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.
         z = torch.randn(b, gen.noise_dim, generator=generator, device=dev)
         gap = gap + 1.0
         hd = gen.heads(h, actions_onehot[:, t], profile, z, gap, pressure)
+        if first is not None and gen.calendar_weeks:
+            hd["buy_logit"] = hd["buy_logit"] + gen.calendar_offset(first + t)
         pressure = gen.next_pressure(pressure, actions_onehot[:, t])
         prob, alive_before, p = purchase_probability(alive, hd["drop_logit"], hd["buy_logit"], last,
                                                      *gen.class_offsets())
