@@ -487,13 +487,16 @@ class GANSimulator:
 def _compatible(config: Any) -> Any:
     """A stored config, completed for options added after it was written.
 
-    ``model.contact_pressure`` (default ``True`` for new training runs) did not exist in older
-    checkpoints, whose generators treat contacts as events: they load with ``False``.
+    Options whose default for new training runs differs from what older checkpoints did load
+    with the old behaviour: ``model.contact_pressure`` (older generators treat contacts as
+    events) and ``model.calendar_effects`` (older generators have no calendar weeks) are
+    ``False`` when absent.
     """
     if isinstance(config, dict) and isinstance(config.get("model"), dict):
-        model = config["model"]
-        if "contact_pressure" not in model:
-            config = {**config, "model": {**model, "contact_pressure": False}}
+        model = dict(config["model"])
+        model.setdefault("contact_pressure", False)
+        model.setdefault("calendar_effects", False)
+        config = {**config, "model": model}
     return config
 
 

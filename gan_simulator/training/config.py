@@ -40,7 +40,8 @@ class ModelConfig:
         calendar_effects: Learn a purchase-logit offset per calendar week of the training
             panel, shared by all customers and centred on the training weeks' average (see
             :mod:`gan_simulator.models.generator`); forecasts and new customers use the
-            average week.
+            average week. Default ``True``; checkpoints written before this option existed
+            load with ``False``.
     """
 
     hidden: int = 48
@@ -53,7 +54,7 @@ class ModelConfig:
     dropout_from_state: bool = True
     dropout_classes: int = 0
     contact_pressure: bool = True
-    calendar_effects: bool = False
+    calendar_effects: bool = True
 
     def __post_init__(self) -> None:
         for name in ("hidden", "head_hidden", "attribute_noise_dim", "attribute_hidden",
@@ -100,7 +101,8 @@ class TrainConfig:
         weight_average: Decay of an exponential moving average of the generator weights
             (:mod:`gan_simulator.training.averaging`), updated every batch; validation,
             early stopping and every simulator checkpoint then use the averaged weights.
-            ``0`` (default) keeps the raw weights.
+            Default ``0.99`` (a memory of about 100 batches, two to three epochs on CDNOW);
+            ``0`` keeps the raw weights.
         split_seed: Seed of the train/validation/test customer split.
     """
 
@@ -121,7 +123,7 @@ class TrainConfig:
     patience: int = 6
     checkpoint_every: int = 2
     snapshot_every: int = 0
-    weight_average: float = 0.0
+    weight_average: float = 0.99
     split_seed: int = 0
 
     def __post_init__(self) -> None:

@@ -404,16 +404,15 @@ def test_cli_report_on_a_missing_checkpoint(tmp_path: Path, capsys: pytest.Captu
     assert code == 2 and "does not exist" in err and "Traceback" not in err
 
 
-def test_checkpoints_from_before_contact_pressure_load_with_contact_events() -> None:
+def test_checkpoints_from_before_newer_options_load_with_the_old_behaviour() -> None:
     from gan_simulator.simulator import _compatible
 
     old = {"model": {"hidden": 8}, "train": {}}
-    assert _compatible(old)["model"]["contact_pressure"] is False
+    assert _compatible(old)["model"]["contact_pressure"] is False  # contacts are events
+    assert _compatible(old)["model"]["calendar_effects"] is False  # no calendar weeks
     assert old["model"] == {"hidden": 8}  # the stored header is not modified
-    new = {"model": {"contact_pressure": True}}
-    assert _compatible(new)["model"]["contact_pressure"] is True
-    sim = GANSimulator.default()  # shipped before the option: contacts are events
-    assert sim.config.model.contact_pressure is False
+    new = {"model": {"contact_pressure": True, "calendar_effects": True}}
+    assert _compatible(new)["model"] == new["model"]
 
 
 def test_cli_gan_holdout_scores_checkpoints_next_to_bgnbd(tiny_csv: Path, tiny_checkpoint: Path,

@@ -59,10 +59,10 @@ def test_checkpoints_hold_what_their_kind_promises(tiny_run: TinyRun) -> None:
     assert meta["training"]["epochs"] == 1
     train, tmeta = load_checkpoint(tiny_run.out / TRAINING_FILE, "training")
     assert {k.split(".")[0] for k in train} == {"attribute", "sequence", "attribute_critic",
-                                                "sequence_critic", "opt_g", "opt_c"}
+                                                "sequence_critic", "opt_g", "opt_c", "average"}
     assert tmeta["epoch"] == 1 and tmeta["history"] == tiny_run.result.history
-    for key in sim:  # the simulator holds exactly the generators of the training state
-        assert torch.equal(sim[key], train[key])
+    for key in sim:  # the simulator holds exactly the averaged generators of the training state
+        assert torch.equal(sim[key], train[f"average.{key}"])
 
 
 def test_same_seed_same_checkpoint(tiny_run: TinyRun, tmp_path: Path) -> None:
