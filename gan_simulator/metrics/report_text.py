@@ -22,8 +22,9 @@ HOW_TO_READ = """\
   marketing action. A repeat transaction is a distinct purchase *day*. *Total error* is
   `(predicted - actual) / actual` (negative = under-forecast); *weekly MAPE* is the mean of
   `|predicted - actual| / actual` over the weekly totals. The GAN should beat BG/NBD (fitted on
-  the same calibration data) on both. The holdout includes a Nov-Dec season calibration never
-  saw, so weekly MAPE has a floor near 15% for any model without calendar effects.
+  the same calibration data) on both. The holdout includes weeks unlike any calibration week
+  (a Nov-Dec season, bursts in Feb-Mar) that no model here can know, so no weekly MAPE gets
+  near zero.
 - **Fidelity.** Real *test* customers (never used in training) against brand-new generated
   customers over the same calendar weeks. Total variation: 0 = identical distributions, 1 =
   disjoint. Wasserstein-1 is in the variable's unit (dollars, weeks). KS is the largest gap
