@@ -6,8 +6,11 @@ from the caller (common random numbers); every call handles the whole batch at o
 belief ``alive`` ``[n, M]`` that the customer has not silently lapsed (per rate class), ``last`` ``[n]`` (the previous
 week had a purchase), ``gap`` ``[n]`` (weeks since the last event: a purchase, or also a
 contact without ``contact_pressure``), the standardised ``profile`` ``[n, P]`` and, for a
-generator with ``contact_pressure``, the decayed per-action contact counts ``pressure`` — all
-with the customer on axis 0, so :func:`~gan_simulator.protocol.copy_rows` works.
+generator with ``contact_pressure``, the decayed per-action contact counts ``pressure`` and, for
+one with calendar weeks, ``calendar`` ``[n]`` (panel week of the coming week; ``-1`` = no
+calendar, the average training week, which is where :meth:`draw_customers` starts new
+customers; a continued real history goes on from its next panel week) — all with the
+customer on axis 0, so :func:`~gan_simulator.protocol.copy_rows` works.
 
 The weekly count (``WeekOutcome.transactions``) is the number of distinct purchase days, the
 quantity the model was trained on (panel feature ``purchase_days``).
