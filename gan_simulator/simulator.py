@@ -266,9 +266,7 @@ class GANSimulator:
             hd = seq.heads(states[:, :-1], aoh[:, 1:], prof, z,
                            torch.expm1(data.weeks[:, 1:, 3]), pressure[:, 1:])
             if seq.calendar_weeks:
-                week = torch.as_tensor(data.first, device=self.device)[:, None] + torch.arange(
-                    1, length, device=self.device)
-                hd["buy_logit"] = hd["buy_logit"] + seq.calendar_offset(week)
+                hd["buy_logit"] = hd["buy_logit"] + seq.calendar_series(data.first, length)
             bought = (data.count[:, 1:] > 0).float()
             for t in range(length - 1):
                 _, before, p = purchase_probability(alive, hd["drop_logit"][:, t],

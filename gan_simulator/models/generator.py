@@ -42,7 +42,8 @@ slow classes and towards "lapsed". Tracking the belief is exactly equivalent to 
 hidden flags, needs no extra randomness, and lets the forecast decay the way lapsed
 customers do while slow-but-alive customers keep buying.
 
-**Calendar weeks** (``calendar_weeks``, off by default). Purchases in a real log rise and
+**Calendar weeks** (``calendar_weeks``; on in training runs by default through
+``model.calendar_effects``). Purchases in a real log rise and
 fall with the calendar (seasons, holidays, the shop's own campaigns), and all customers of a
 panel share that calendar. A model without it must explain a quiet stretch of the training
 weeks by individual customers lapsing or slowing down, and carries that into every forecast.
@@ -53,6 +54,7 @@ forecast, a new env customer) use ``0``, the average training week.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -231,6 +233,18 @@ class SequenceGenerator(nn.Module):
         centred = self.season - self.season.mean()
         return torch.where(inside, centred[week.long().clamp(0, self.calendar_weeks - 1)],
                            torch.zeros((), device=week.device))
+
+    def calendar_series(self, first: torch.Tensor | np.ndarray, length: int) -> torch.Tensor:
+        """``[B, length - 1]`` offsets of the weeks after position 0 of aligned records.
+
+        ``first`` is each record's panel week at position 0 (``AlignedHistory.first``), so
+        column ``t`` is the offset of panel week ``first + t + 1``, the week that heads
+        computed from position ``t`` predict.
+        """
+        device = self.rate_offsets.device
+        week = torch.as_tensor(first, device=device)[:, None] + torch.arange(
+            1, length, device=device)
+        return self.calendar_offset(week)
 
     def events(self, bought: torch.Tensor, action_onehot: torch.Tensor) -> torch.Tensor:
         """Weeks the GRU absorbs: purchases, plus contacts unless ``contact_pressure``."""

@@ -101,9 +101,7 @@ def _nll(nets: GanNetworks, batch: AlignedHistory, n_actions: int,
     pressure = nets.sequence.pressure_series(aoh)[:, 1:]
     heads = nets.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z, gap, pressure)
     if nets.sequence.calendar_weeks:
-        week = torch.as_tensor(batch.first, device=states.device)[:, None] + torch.arange(
-            1, length, device=states.device)
-        heads["buy_logit"] = heads["buy_logit"] + nets.sequence.calendar_offset(week)
+        heads["buy_logit"] = heads["buy_logit"] + nets.sequence.calendar_series(batch.first, length)
     return next_week_nll(heads, batch.count, batch.spend, batch.valid,
                          nets.sequence.initial_belief(batch.profile),
                          *nets.sequence.class_offsets())
