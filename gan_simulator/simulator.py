@@ -264,9 +264,8 @@ class GANSimulator:
             prof = data.profile[:, None, :].expand(n, length - 1, data.profile.shape[1])
             z = torch.zeros(n, length - 1, seq.noise_dim, device=self.device)
             hd = seq.heads(states[:, :-1], aoh[:, 1:], prof, z,
-                           torch.expm1(data.weeks[:, 1:, 3]), pressure[:, 1:])
-            if seq.calendar_weeks:
-                hd["buy_logit"] = hd["buy_logit"] + seq.calendar_series(data.first, length)
+                           torch.expm1(data.weeks[:, 1:, 3]), pressure[:, 1:],
+                           seq.record_weeks(data.first, length))
             bought = (data.count[:, 1:] > 0).float()
             for t in range(length - 1):
                 _, before, p = purchase_probability(alive, hd["drop_logit"][:, t],
@@ -294,9 +293,7 @@ class GANSimulator:
         a = torch.as_tensor(np.asarray(actions, dtype=np.int64), device=self.device)
         aoh = self._eye[a]
         hd = self.sequence.heads(state["h"][:, 0], aoh, state["profile"], z, state["gap"] + 1.0,
-                                 state.get("pressure"))
-        if "calendar" in state:
-            hd["buy_logit"] = hd["buy_logit"] + self.sequence.calendar_offset(state["calendar"])
+                                 state.get("pressure"), state.get("calendar"))
         prob, before, p = purchase_probability(state["alive"], hd["drop_logit"], hd["buy_logit"],
                                               state["last"], *self.sequence.class_offsets())
         if logit_offset is not None:

@@ -234,17 +234,16 @@ class SequenceGenerator(nn.Module):
         return torch.where(inside, centred[week.long().clamp(0, self.calendar_weeks - 1)],
                            torch.zeros((), device=week.device))
 
-    def calendar_series(self, first: torch.Tensor | np.ndarray, length: int) -> torch.Tensor:
-        """``[B, length - 1]`` offsets of the weeks after position 0 of aligned records.
+    def record_weeks(self, first: torch.Tensor | np.ndarray, length: int) -> torch.Tensor:
+        """``[B, length - 1]`` panel weeks of positions ``1..length-1`` of aligned records.
 
         ``first`` is each record's panel week at position 0 (``AlignedHistory.first``), so
-        column ``t`` is the offset of panel week ``first + t + 1``, the week that heads
-        computed from position ``t`` predict.
+        column ``t`` is panel week ``first + t + 1``, the week that heads computed from
+        position ``t`` predict (pass it as their ``calendar``).
         """
         device = self.rate_offsets.device
-        week = torch.as_tensor(first, device=device)[:, None] + torch.arange(
+        return torch.as_tensor(first, device=device)[:, None] + torch.arange(
             1, length, device=device)
-        return self.calendar_offset(week)
 
     def events(self, bought: torch.Tensor, action_onehot: torch.Tensor) -> torch.Tensor:
         """Weeks the GRU absorbs: purchases, plus contacts unless ``contact_pressure``."""
@@ -315,13 +314,15 @@ class SequenceGenerator(nn.Module):
         return torch.stack(out, dim=1)
 
     def heads(self, h: torch.Tensor, action_onehot: torch.Tensor, profile: torch.Tensor,
-              z: torch.Tensor, gap: torch.Tensor,
-              pressure: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+              z: torch.Tensor, gap: torch.Tensor, pressure: torch.Tensor | None = None,
+              calendar: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Distribution of the coming week; works on ``[B, ...]`` or ``[B, L, ...]`` inputs.
 
         ``gap`` (``[B]`` or ``[B, L]``) is the number of weeks from the last event to the
         coming week (>= 1); ``pressure`` (``[..., pressure_dim]``) the contact pressure entering
-        it (ignored without ``contact_pressure``; ``None`` means no contact so far).
+        it (ignored without ``contact_pressure``; ``None`` means no contact so far);
+        ``calendar`` (shaped like ``gap``) its panel week, whose :meth:`calendar_offset` is
+        added to the purchase logit (``None``: the average training week).
 
         Returns:
             ``buy_logit`` and ``drop_logit`` ``[...]``, ``count_logits`` and ``spend_mean``
@@ -335,8 +336,11 @@ class SequenceGenerator(nn.Module):
         y = self.out(self.body(torch.cat(parts, dim=-1)))
         k = self.max_count
         drop = y[..., 1] if self.drop is None else self.drop(profile)[..., 0].expand_as(y[..., 1])
+        buy = y[..., 0]
+        if calendar is not None and self.calendar_weeks:
+            buy = buy + self.calendar_offset(calendar)
         return {
-            "buy_logit": y[..., 0],
+            "buy_logit": buy,
             "drop_logit": drop,
             "spend_log_scale": y[..., 2].clamp(-3.0, 2.0),
             "count_logits": y[..., 3:3 + k],

@@ -99,9 +99,8 @@ def _nll(nets: GanNetworks, batch: AlignedHistory, n_actions: int,
     prof = batch.profile[:, None, :].expand(b, length - 1, batch.profile.shape[1])
     gap = torch.expm1(batch.weeks[:, 1:, 3])
     pressure = nets.sequence.pressure_series(aoh)[:, 1:]
-    heads = nets.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z, gap, pressure)
-    if nets.sequence.calendar_weeks:
-        heads["buy_logit"] = heads["buy_logit"] + nets.sequence.calendar_series(batch.first, length)
+    heads = nets.sequence.heads(states[:, :-1], aoh[:, 1:], prof, z, gap, pressure,
+                                nets.sequence.record_weeks(batch.first, length))
     return next_week_nll(heads, batch.count, batch.spend, batch.valid,
                          nets.sequence.initial_belief(batch.profile),
                          *nets.sequence.class_offsets())
@@ -332,12 +331,13 @@ def train_gan(panel: Any, config: GanConfig, out_dir: str | Path, *, device: str
         logger.info("epoch %d: %s", epoch + 1,
                     ", ".join(f"{a}={b:.4f}" for a, b in row.items() if a != "epoch"))
         simulator = (nets, header, epoch + 1, row["validation_nll"], time.perf_counter() - t0)
+        improved = row["validation_nll"] < best
         with _averaged(average):
             if tc.snapshot_every and (epoch + 1) % tc.snapshot_every == 0:
                 _save_simulator(out / f"simulator_epoch{epoch + 1}.safetensors", *simulator)
-            if row["validation_nll"] < best:
+            if improved:
                 _save_simulator(out / SIMULATOR_FILE, *simulator)
-        if row["validation_nll"] < best:
+        if improved:
             best, bad = row["validation_nll"], 0
         else:
             bad += 1

@@ -104,9 +104,8 @@ def relaxed_rollout(gen: SequenceGenerator, profile: torch.Tensor, week0: torch.
     for t in range(1, length):
         z = torch.randn(b, gen.noise_dim, generator=generator, device=dev)
         gap = gap + 1.0
-        hd = gen.heads(h, actions_onehot[:, t], profile, z, gap, pressure)
-        if first is not None and gen.calendar_weeks:
-            hd["buy_logit"] = hd["buy_logit"] + gen.calendar_offset(first + t)
+        hd = gen.heads(h, actions_onehot[:, t], profile, z, gap, pressure,
+                       None if first is None else first + t)
         pressure = gen.next_pressure(pressure, actions_onehot[:, t])
         prob, alive_before, p = purchase_probability(alive, hd["drop_logit"], hd["buy_logit"], last,
                                                      *gen.class_offsets())
